@@ -1,0 +1,130 @@
+// relais/net/http.hpp — the small HTTP toolkit shared by the host's admin server and the connectors that speak
+// HTTP (webhook, api, rss). Boost.Beast stays inside lib/net/src: including this header costs nothing.
+// It is a build-time helper for plugins, not part of the plugin ABI.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace relais::net {
+
+struct Request {
+    std::string method;                         // "GET", "POST"…
+    std::string target;                         // path and query as received
+    std::string path;                           // percent-decoded path, without the query
+    std::map<std::string, std::string> query;   // decoded query parameters (last one wins)
+    std::map<std::string, std::string> headers; // keys in lower case
+    std::string body;
+    std::string remote;                         // "127.0.0.1:53412"
+
+    std::string header(const std::string &lower_name) const {
+        auto it = headers.find(lower_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+    std::string param(const std::string &name) const {
+        auto it = query.find(name);
+        return it == query.end() ? std::string() : it->second;
+    }
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    static Response json(int status, std::string body) { return {status, "application/json", std::move(body), {}}; }
+    static Response text(int status, std::string body) {
+        return {status, "text/plain; charset=utf-8", std::move(body), {}};
+    }
+    // {"error": message} with the given status.
+    static Response error(int status, const std::string &message);
+};
+
+// A long-lived outgoing stream to one client: a WebSocket, or a chunked HTTP response (one chunk per send).
+// send() may be called from any thread; it queues and never blocks. A closed stream ignores sends.
+class Stream {
+public:
+    virtual ~Stream() = default;
+    virtual void send(std::string text) = 0;
+    virtual bool open() const = 0;
+    virtual void close() = 0;
+};
+
+// Called with a new stream. For WebSockets, on_message (if set) receives each text frame from the client.
+struct StreamHandlers {
+    std::function<void(std::shared_ptr<Stream>)> on_open;
+    std::function<void(std::shared_ptr<Stream>, std::string)> on_message;
+    std::function<void(std::shared_ptr<Stream>)> on_close;
+};
+
+class HttpServer {
+public:
+    struct Options {
+        std::string host = "127.0.0.1";
+        uint16_t port = 0;                       // 0: any free port (see port())
+        size_t max_body_bytes = 1 << 20;         // larger bodies get 413
+        unsigned threads = 1;
+        std::chrono::milliseconds read_timeout{30'000};
+    };
+    using Handler = std::function<Response(const Request &)>;
+
+    HttpServer(Options options, Handler handler);
+    ~HttpServer(); // stops
+    HttpServer(const HttpServer &) = delete;
+    HttpServer &operator=(const HttpServer &) = delete;
+
+    // A GET on `path` upgraded to a WebSocket.
+    void websocket(const std::string &path, StreamHandlers handlers);
+    // A GET on `path` answered with a chunked response that stays open (Content-Type given).
+    void stream(const std::string &path, const std::string &content_type, StreamHandlers handlers);
+
+    // Binds and starts serving on background threads. Throws std::runtime_error naming the address on failure.
+    void start();
+    void stop();
+    uint16_t port() const; // the bound port, after start()
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+struct ClientResponse {
+    int status = 0;    // 0 when no answer came (then `error` says why)
+    std::string error; // connection, TLS or timeout error
+    std::map<std::string, std::string> headers; // keys in lower case
+    std::string body;
+
+    bool ok() const { return status >= 200 && status < 300; }
+    std::string header(const std::string &lower_name) const {
+        auto it = headers.find(lower_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct ClientRequest {
+    std::string method = "GET";
+    std::string url; // http:// or https://
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::chrono::milliseconds timeout{10'000}; // for the whole exchange
+    size_t max_body_bytes = 8 << 20;
+    bool verify_tls = true;
+    std::string ca_file; // empty: the system's CA store
+    int max_redirects = 3;
+};
+
+// One blocking HTTP/1.1 exchange (a new connection each time). Never throws: failures are in `error`.
+ClientResponse http_request(const ClientRequest &request);
+
+// Seconds of an HTTP Retry-After header (delta-seconds or an HTTP date), if it is one.
+std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value);
+
+} // namespace relais::net
