@@ -221,7 +221,8 @@ public:
     uint64_t timer_start(uint64_t delay_ms, uint64_t interval_ms, std::function<void()> fn) {
         auto holder = std::make_shared<TimerHolder>();
         holder->fn = std::move(fn);
-        holder->host = *this;
+        holder->host = host_;
+        holder->api = api_;
         uint64_t id = api_->timer_start(host_, delay_ms, interval_ms, &Host::run_timer, holder.get());
         std::lock_guard lock(timers_->mutex);
         timers_->by_id[id] = holder;
@@ -247,7 +248,8 @@ public:
 private:
     struct TimerHolder {
         std::function<void()> fn;
-        std::optional<Host> host;
+        relais_host *host = nullptr;
+        const relais_host_api *api = nullptr;
     };
     struct Timers {
         std::mutex mutex;
@@ -258,9 +260,10 @@ private:
         try {
             t->fn();
         } catch (const std::exception &e) {
-            t->host->log_error(std::string("timer callback failed: ") + e.what());
+            std::string text = std::string("timer callback failed: ") + e.what();
+            t->api->log(t->host, RELAIS_LOG_ERROR, to_c(text));
         } catch (...) {
-            t->host->log_error("timer callback failed with an unknown exception");
+            t->api->log(t->host, RELAIS_LOG_ERROR, to_c("timer callback failed with an unknown exception"));
         }
     }
 
