@@ -1,0 +1,22 @@
+// The subcommands of `relais`. Each returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace relais {
+
+struct CommonOptions {
+    std::string config_file;              // empty: the embedded default
+    std::vector<std::string> plugin_dirs; // --plugin-dir, searched first
+};
+
+int cmd_run(const CommonOptions &o);
+int cmd_check(const CommonOptions &o);
+int cmd_plugins(const CommonOptions &o, bool json, bool keys);
+int cmd_explain(const CommonOptions &o, const std::string &message, const std::string &source, bool json);
+int cmd_archive_search(const CommonOptions &o, const std::string &query, unsigned limit, bool ranked,
+                       const std::string &archive, bool json);
+int cmd_default_config();
+
+} // namespace relais

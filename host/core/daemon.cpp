@@ -1,0 +1,98 @@
+#include "core/daemon.hpp"
+
+#include "admin/admin_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace relais {
+
+Daemon::Daemon(Config config, const PluginCatalog &catalog) : config_(std::move(config)), catalog_(catalog) {}
+
+Daemon::~Daemon() { stop(std::chrono::milliseconds(0)); }
+
+bool Daemon::build(Diagnostics &diags) {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.host.data_dir, ec);
+    if (ec) {
+        diags.error(config_.root["host"] ? config_.root["host"]["data_dir"] : config_.root,
+                    "cannot create the data folder " + config_.host.data_dir + ": " + ec.message());
+        return false;
+    }
+    try {
+        kv_ = std::make_unique<KvStore>((std::filesystem::path(config_.host.data_dir) / "state.db").string());
+    } catch (const std::exception &e) {
+        diags.error_here(e.what());
+        return false;
+    }
+    timers_ = std::make_unique<Timers>(2);
+
+    HostServices services;
+    services.kv = kv_.get();
+    services.timers = timers_.get();
+    services.metrics = &metrics_;
+    services.data_dir = config_.host.data_dir;
+    services.emit = [this](const std::string &source, Message &&m) {
+        return pipeline_ ? pipeline_->accept(source, std::move(m)) : RELAIS_E_STOPPING;
+    };
+    assembly_ = assemble(config_, catalog_, services, diags);
+    if (!diags.empty()) return false;
+
+    pipeline_ = std::make_unique<Pipeline>(assembly_.routes, metrics_);
+    RetryPolicy policy{config_.host.max_attempts, config_.host.retry_backoff, config_.host.retry_max_backoff};
+    for (auto &inst : assembly_.instances) {
+        if (!inst->plugin().can(RELAIS_CAP_SINK)) continue;
+        PluginInstance *target = inst.get();
+        pipeline_->add_destination(
+            inst->id(), std::make_unique<DestinationQueue>(
+                            inst->id(), [target](const DeliveryJob &job) { return target->deliver(job); }, policy,
+                            metrics_));
+    }
+    return true;
+}
+
+void Daemon::start() {
+    pipeline_->start_delivery();
+    // Sinks first, so that what sources emit at start finds its destinations ready.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (auto &inst : assembly_.instances) {
+            bool is_sink = inst->plugin().can(RELAIS_CAP_SINK) || inst->plugin().can(RELAIS_CAP_ARCHIVE);
+            if ((pass == 0) != is_sink) continue;
+            std::string error;
+            if (!inst->start(error))
+                throw std::runtime_error("instance '" + inst->id() + "' (plugin " + inst->plugin().name +
+                                         ") could not start: " + error);
+            spdlog::info("[{}] started (plugin {} {}, level {})", inst->id(), inst->plugin().name,
+                         inst->plugin().version, level_name(inst->level()));
+        }
+    }
+    if (config_.host.admin_enabled) {
+        admin_ = std::make_unique<AdminServer>(config_.host.admin_host, config_.host.admin_port, *this);
+        admin_->start();
+        spdlog::info("admin server on http://{}:{}/ (healthz, metrics, api/v1)", config_.host.admin_host,
+                     admin_->port());
+    }
+    started_ = true;
+    spdlog::info("relais is running: {} plugin instance(s), {} route(s)", assembly_.instances.size(),
+                 assembly_.routes.routes.size());
+}
+
+void Daemon::stop(std::chrono::milliseconds drain) {
+    if (!started_) {
+        if (pipeline_) pipeline_->drain(std::chrono::milliseconds(0));
+        return;
+    }
+    started_ = false;
+    spdlog::info("stopping: no new messages accepted; finishing queued deliveries");
+    pipeline_->close_intake();
+    size_t left = pipeline_->drain(drain);
+    for (auto &inst : assembly_.instances) inst->stop();
+    if (admin_) admin_->stop();
+    timers_->shutdown();
+    spdlog::info("stopped{}", left ? " (" + std::to_string(left) + " delivery(ies) left undone)" : "");
+}
+
+uint16_t Daemon::admin_port() const { return admin_ ? admin_->port() : 0; }
+
+} // namespace relais

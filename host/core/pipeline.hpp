@@ -1,0 +1,48 @@
+// The path of a message through the host: ingest (ids, trace, level) → route (rules) → deliver (per-destination
+// queues). Sources call accept(); everything after it is the host's job.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "deliver/destination_queue.hpp"
+#include "route/router.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace relais {
+
+class Pipeline {
+public:
+    Pipeline(RouteTable routes, Metrics &metrics);
+
+    void add_destination(const std::string &instance, std::unique_ptr<DestinationQueue> queue);
+
+    // Ingest: takes a message a source emitted. RELAIS_OK once it is routed and queued for every destination.
+    int accept(const std::string &source, Message &&message);
+
+    // Fills in what the host owns (id, source, network, level, trace, times) and repairs bad UTF-8.
+    void normalise(const std::string &source, Message &message) const;
+
+    // From now on accept() answers RELAIS_E_STOPPING: sources keep what they have.
+    void close_intake() { closing_ = true; }
+    // Waits for every queue to empty or the deadline to pass; returns the deliveries left undone.
+    size_t drain(std::chrono::milliseconds deadline);
+    void start_delivery();
+
+    const Router &router() const { return router_; }
+    size_t queued() const;
+
+private:
+    Router router_;
+    Metrics &metrics_;
+    std::map<std::string, std::unique_ptr<DestinationQueue>> queues_;
+    std::atomic<bool> closing_{false};
+    Metric &dropped_, &unrouted_;
+    std::map<std::string, Metric *> received_; // by source, registered up front
+    std::map<std::string, Metric *> refused_confidentiality_;
+    Metric &loops_;
+};
+
+} // namespace relais

@@ -1,0 +1,68 @@
+// relais — the host daemon and its command line.
+#include "cli/commands.hpp"
+
+#include <relais/plugin.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+int main(int argc, char **argv) {
+    CLI::App app{"Relais: bridges the networks a company lives in, through plugins and YAML rules"};
+    app.require_subcommand(1);
+    relais::CommonOptions common;
+    auto add_common = [&](CLI::App *cmd, bool config_required) {
+        auto *opt = cmd->add_option("-c,--config", common.config_file, "configuration file")->check(CLI::ExistingFile);
+        if (config_required) opt->required();
+        cmd->add_option("--plugin-dir", common.plugin_dirs, "a folder of plugins, searched first (repeatable)");
+    };
+
+    auto *run = app.add_subcommand("run", "run the daemon (on the embedded default configuration without -c)");
+    add_common(run, false);
+
+    auto *check = app.add_subcommand("check", "validate a configuration; every mistake as FILE:LINE:COL: message");
+    add_common(check, false);
+
+    bool json = false, keys = false;
+    auto *plugins = app.add_subcommand("plugins", "list the plugins found and those refused, and why");
+    add_common(plugins, false);
+    plugins->add_flag("--json", json, "JSON output");
+    plugins->add_flag("--keys", keys, "also list each plugin's config keys");
+
+    std::string message, source;
+    auto *explain = app.add_subcommand("explain", "show which routes a message takes and why");
+    add_common(explain, false);
+    explain->add_option("-m,--message", message, "the message as JSON, or @FILE")->required();
+    explain->add_option("-s,--source", source, "the instance it comes from (else the message's \"source\")");
+    explain->add_flag("--json", json, "JSON output");
+
+    auto *archive = app.add_subcommand("archive", "the archive");
+    archive->require_subcommand(1);
+    std::string query, archive_id;
+    unsigned limit = 20;
+    bool ranked = false;
+    auto *search = archive->add_subcommand("search", "full-text search of the archive");
+    add_common(search, false);
+    search->add_option("query", query, "words to find; \"a phrase\"; prefix*")->required();
+    search->add_option("-n,--limit", limit, "how many results (default 20)");
+    search->add_flag("--ranked", ranked, "best match first (default: newest first)");
+    search->add_option("--archive", archive_id, "which archive instance (default: the first)");
+    search->add_flag("--json", json, "JSON output");
+
+    auto *defaults = app.add_subcommand("default-config", "print the embedded default configuration");
+    auto *version = app.add_subcommand("version", "print the version and the plugin ABI");
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (*run) return relais::cmd_run(common);
+    if (*check) return relais::cmd_check(common);
+    if (*plugins) return relais::cmd_plugins(common, json, keys);
+    if (*explain) return relais::cmd_explain(common, message, source, json);
+    if (*search) return relais::cmd_archive_search(common, query, limit, ranked, archive_id, json);
+    if (*defaults) return relais::cmd_default_config();
+    if (*version) {
+        std::printf("relais %s (plugin ABI %d.%d)\n", RELAIS_VERSION, RELAIS_ABI_MAJOR, RELAIS_ABI_MINOR);
+        return 0;
+    }
+    return 0;
+}

@@ -1,0 +1,252 @@
+#include "plugins/instance.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace relais {
+
+PluginInstance::PluginInstance(const LoadedPlugin &plugin, const InstanceConfig &config, HostServices services)
+    : plugin_(plugin), config_(config), services_(std::move(services)),
+      level_(config.level ? *config.level : static_cast<Level>(plugin.info->default_level)) {
+    data_dir_ = (std::filesystem::path(services_.data_dir) / "instances" / config_.id).string();
+}
+
+PluginInstance::~PluginInstance() {
+    stop();
+    if (self_) plugin_.info->destroy(self_);
+}
+
+bool PluginInstance::create(std::string &error) {
+    char err[1024] = {0};
+    self_ = plugin_.info->create(handle(), &api(), err, sizeof err);
+    if (!self_) {
+        error = err[0] ? err : "the plugin refused to start without saying why";
+        state_ = "failed";
+        return false;
+    }
+    return true;
+}
+
+bool PluginInstance::start(std::string &error) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir_, ec);
+    if (ec) {
+        error = "cannot create its data folder " + data_dir_ + ": " + ec.message();
+        state_ = "failed";
+        return false;
+    }
+    emitting_ = true;
+    char err[1024] = {0};
+    if (plugin_.info->start(self_, err, sizeof err) != 0) {
+        emitting_ = false;
+        error = err[0] ? err : "start failed without a reason";
+        state_ = "failed";
+        return false;
+    }
+    state_ = "running";
+    return true;
+}
+
+void PluginInstance::stop() {
+    if (state_ != "running") return;
+    plugin_.info->stop(self_);
+    emitting_ = false;
+    state_ = "stopped";
+}
+
+DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job) {
+    MessageView view(job.message);
+    relais_delivery d{sizeof(relais_delivery), to_c(job.channel), to_c(job.rendered), to_c(job.delivery_key),
+                      job.attempts, to_c(std::string_view())};
+    relais_deliver_result r{};
+    r.struct_size = sizeof r;
+    plugin_.info->deliver(self_, view.get(), &d, &r);
+    DeliveryOutcome out;
+    out.status = static_cast<relais_deliver_status>(r.status);
+    if (out.status != RELAIS_DELIVERED && out.status != RELAIS_RETRY && out.status != RELAIS_FAILED) {
+        out.status = RELAIS_FAILED;
+        out.error = "the plugin answered an unknown status " + std::to_string(r.status);
+        return out;
+    }
+    out.retry_after_ms = r.retry_after_ms;
+    out.native_id = to_string(r.native_id);
+    out.error = to_string(r.error);
+    return out;
+}
+
+bool PluginInstance::search(const SearchRequest &request, std::vector<SearchHit> &hits, std::string &error) {
+    if (!plugin_.info->search) {
+        error = "instance " + id() + " cannot search";
+        return false;
+    }
+    relais_search s{sizeof(relais_search), to_c(request.query), request.limit, request.order};
+    char err[1024] = {0};
+    auto on_hit = [](void *user, const relais_message *m, relais_str snippet, double score) {
+        static_cast<std::vector<SearchHit> *>(user)->push_back({from_c(*m), to_string(snippet), score});
+    };
+    if (plugin_.info->search(self_, &s, on_hit, &hits, err, sizeof err) != 0) {
+        error = err[0] ? err : "the search failed without a reason";
+        return false;
+    }
+    return true;
+}
+
+YAML::Node PluginInstance::config_node(const std::string &path) const {
+    // Walks with reset(): assigning one YAML::Node to another would overwrite the tree.
+    YAML::Node cur;
+    cur.reset(config_.config);
+    size_t start = 0;
+    while (start <= path.size()) {
+        size_t dot = path.find('.', start);
+        std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (!cur || cur.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+        if (cur.IsSequence()) {
+            char *end = nullptr;
+            unsigned long i = std::strtoul(part.c_str(), &end, 10);
+            if (part.empty() || *end || i >= cur.size()) return YAML::Node(YAML::NodeType::Undefined);
+            YAML::Node item = cur[i];
+            cur.reset(item);
+        } else if (cur.IsMap()) {
+            bool found = false;
+            for (auto it = cur.begin(); it != cur.end(); ++it)
+                if (it->first.as<std::string>("") == part) {
+                    YAML::Node next = it->second;
+                    cur.reset(next);
+                    found = true;
+                    break;
+                }
+            if (!found) return YAML::Node(YAML::NodeType::Undefined);
+        } else {
+            return YAML::Node(YAML::NodeType::Undefined);
+        }
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return cur;
+}
+
+std::string PluginInstance::default_value(const std::string &path) const {
+    for (const relais_config_key *k : plugin_.config_keys())
+        if (k->name && path == k->name && k->default_value) return k->default_value;
+    return {};
+}
+
+const relais_host_api &PluginInstance::api() {
+    static const relais_host_api table = [] {
+        relais_host_api a{};
+        a.struct_size = sizeof(relais_host_api);
+        a.config_get = [](relais_host *h, const char *path, relais_str *out) -> int {
+            PluginInstance *s = self(h);
+            YAML::Node n = s->config_node(path);
+            std::string value;
+            if (!n.IsDefined() || n.IsNull()) {
+                value = s->default_value(path);
+                bool declared_default = false;
+                for (const relais_config_key *k : s->plugin_.config_keys())
+                    if (k->name && std::string(path) == k->name && k->default_value) declared_default = true;
+                if (!declared_default) return RELAIS_NOT_FOUND;
+            } else if (!n.IsScalar()) {
+                return RELAIS_E_TYPE;
+            } else {
+                std::string error;
+                if (!expand_references(n.Scalar(), value, error)) {
+                    spdlog::error("[{}] config {}: {}", s->id(), path, error);
+                    return RELAIS_NOT_FOUND;
+                }
+            }
+            std::lock_guard lock(s->scratch_mutex_);
+            std::string &slot = s->scratch_[path];
+            slot = std::move(value); // stays valid until the same path is read again
+            *out = to_c(slot);
+            return RELAIS_OK;
+        };
+        a.config_size = [](relais_host *h, const char *path) -> size_t {
+            YAML::Node n = self(h)->config_node(path);
+            return (n.IsSequence() || n.IsMap()) ? n.size() : 0;
+        };
+        a.config_key = [](relais_host *h, const char *path, size_t index, relais_str *out) -> int {
+            PluginInstance *s = self(h);
+            YAML::Node n = s->config_node(path);
+            if (!n.IsMap() || index >= n.size()) return RELAIS_NOT_FOUND;
+            auto it = n.begin();
+            std::advance(it, static_cast<long>(index));
+            std::lock_guard lock(s->scratch_mutex_);
+            std::string &slot = s->scratch_[std::string("\x01key:") + path + ":" + std::to_string(index)];
+            slot = it->first.as<std::string>("");
+            *out = to_c(slot);
+            return RELAIS_OK;
+        };
+        a.instance_id = [](relais_host *h) { return to_c(self(h)->config_.id); };
+        a.data_dir = [](relais_host *h) { return to_c(self(h)->data_dir_); };
+        a.emit = [](relais_host *h, const relais_message *m) -> int {
+            PluginInstance *s = self(h);
+            if (!m) return RELAIS_E_INVALID;
+            if (!s->emitting_ || !s->services_.emit) return RELAIS_E_STOPPING;
+            if (!(s->plugin_.info->capabilities & RELAIS_CAP_SOURCE)) {
+                spdlog::warn("[{}] emitted a message but plugin {} is not declared a source; ignored", s->id(),
+                             s->plugin_.name);
+                return RELAIS_E_INVALID;
+            }
+            return s->services_.emit(s->config_.id, from_c(*m));
+        };
+        a.log = [](relais_host *h, int32_t level, relais_str text) {
+            auto lvl = level <= RELAIS_LOG_DEBUG  ? spdlog::level::debug
+                       : level == RELAIS_LOG_INFO ? spdlog::level::info
+                       : level == RELAIS_LOG_WARN ? spdlog::level::warn
+                                                  : spdlog::level::err;
+            spdlog::log(lvl, "[{}] {}", self(h)->config_.id, to_view(text));
+        };
+        auto metric = [](relais_host *h, const char *name, Metrics::Type type) -> Metric * {
+            PluginInstance *s = self(h);
+            if (!s->services_.metrics || !name) return nullptr;
+            std::lock_guard lock(s->metrics_mutex_);
+            Metric *&m = s->plugin_metrics_[name];
+            if (!m) {
+                std::string clean;
+                for (const char *p = name; *p; ++p)
+                    clean += (std::isalnum(static_cast<unsigned char>(*p)) ? static_cast<char>(std::tolower(*p)) : '_');
+                m = &s->services_.metrics->get("relais_plugin_" + clean, {{"instance", s->config_.id}}, type);
+            }
+            return m;
+        };
+        static decltype(metric) metric_fn = metric;
+        a.counter_add = [](relais_host *h, const char *name, double d) {
+            if (Metric *m = metric_fn(h, name, Metrics::Type::counter)) m->add(d);
+        };
+        a.gauge_set = [](relais_host *h, const char *name, double v) {
+            if (Metric *m = metric_fn(h, name, Metrics::Type::gauge)) m->set(v);
+        };
+        a.kv_get = [](relais_host *h, relais_str key, relais_str_fn fn, void *user) -> int {
+            PluginInstance *s = self(h);
+            if (!s->services_.kv) return RELAIS_E_STORAGE;
+            auto v = s->services_.kv->get(s->config_.id, to_view(key));
+            if (!v) return RELAIS_NOT_FOUND;
+            fn(user, to_c(*v));
+            return RELAIS_OK;
+        };
+        a.kv_put = [](relais_host *h, relais_str key, relais_str value) -> int {
+            PluginInstance *s = self(h);
+            if (!s->services_.kv) return RELAIS_E_STORAGE;
+            return s->services_.kv->put(s->config_.id, to_view(key), to_view(value)) ? RELAIS_OK : RELAIS_E_STORAGE;
+        };
+        a.kv_delete = [](relais_host *h, relais_str key) -> int {
+            PluginInstance *s = self(h);
+            if (!s->services_.kv) return RELAIS_E_STORAGE;
+            return s->services_.kv->erase(s->config_.id, to_view(key)) ? RELAIS_OK : RELAIS_E_STORAGE;
+        };
+        a.timer_start = [](relais_host *h, uint64_t delay, uint64_t interval, relais_timer_fn fn,
+                           void *user) -> uint64_t {
+            PluginInstance *s = self(h);
+            if (!s->services_.timers) return 0;
+            return s->services_.timers->start(delay, interval, [fn, user] { fn(user); });
+        };
+        a.timer_cancel = [](relais_host *h, uint64_t id) {
+            if (self(h)->services_.timers) self(h)->services_.timers->cancel(id);
+        };
+        return a;
+    }();
+    return table;
+}
+
+} // namespace relais

@@ -1,0 +1,77 @@
+// The host side of one plugin instance: the relais_host handle a plugin talks to, its config tree, its services,
+// and the calls into the plugin (create, start, deliver, search, stop, destroy).
+#pragma once
+
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "core/timers.hpp"
+#include "deliver/delivery.hpp"
+#include "plugins/loader.hpp"
+#include "state/kv_store.hpp"
+
+#include <relais/plugin.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace relais {
+
+// What an instance may use of the host. Any of them may be absent (`relais check` creates instances with none).
+struct HostServices {
+    KvStore *kv = nullptr;
+    Timers *timers = nullptr;
+    Metrics *metrics = nullptr;
+    // Receives what the instance emits; returns a RELAIS_* code.
+    std::function<int(const std::string &instance, Message &&message)> emit;
+    std::string data_dir; // the instances' folders are created below it
+};
+
+class PluginInstance {
+public:
+    PluginInstance(const LoadedPlugin &plugin, const InstanceConfig &config, HostServices services);
+    ~PluginInstance();
+    PluginInstance(const PluginInstance &) = delete;
+    PluginInstance &operator=(const PluginInstance &) = delete;
+
+    // Calls the plugin's create(). False with `error` set when the plugin refuses its config.
+    bool create(std::string &error);
+    bool start(std::string &error);
+    void stop();
+
+    DeliveryOutcome deliver(const DeliveryJob &job);
+    bool search(const SearchRequest &request, std::vector<SearchHit> &hits, std::string &error);
+
+    const std::string &id() const { return config_.id; }
+    const LoadedPlugin &plugin() const { return plugin_; }
+    const InstanceConfig &config() const { return config_; }
+    Level level() const { return level_; }
+    std::string state() const { return state_; }
+
+    // The YAML node at a dotted config path ("feeds.0.url"), or an invalid node.
+    YAML::Node config_node(const std::string &path) const;
+
+private:
+    static const relais_host_api &api();
+    static PluginInstance *self(relais_host *h) { return reinterpret_cast<PluginInstance *>(h); }
+    relais_host *handle() { return reinterpret_cast<relais_host *>(this); }
+    std::string default_value(const std::string &path) const;
+
+    const LoadedPlugin &plugin_;
+    InstanceConfig config_;
+    HostServices services_;
+    Level level_;
+    std::string data_dir_;
+    void *self_ = nullptr;
+    std::atomic<bool> emitting_{false};
+    std::string state_ = "created";
+
+    std::mutex scratch_mutex_;
+    std::map<std::string, std::string> scratch_; // expanded config values handed out as borrowed strings
+    std::map<std::string, Metric *> plugin_metrics_;
+    std::mutex metrics_mutex_;
+};
+
+} // namespace relais

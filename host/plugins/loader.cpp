@@ -1,0 +1,125 @@
+#include "plugins/loader.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace relais {
+
+std::vector<const relais_config_key *> LoadedPlugin::config_keys() const {
+    std::vector<const relais_config_key *> keys;
+    if (!info->config_keys || info->config_key_size < sizeof(relais_config_key)) return keys;
+    const char *base = reinterpret_cast<const char *>(info->config_keys);
+    for (size_t i = 0; i < info->config_keys_len; ++i)
+        keys.push_back(reinterpret_cast<const relais_config_key *>(base + i * info->config_key_size));
+    return keys;
+}
+
+std::string capability_names(uint32_t c) {
+    std::string out;
+    auto add = [&](const char *n) { out += out.empty() ? n : std::string(",") + n; };
+    if (c & RELAIS_CAP_SOURCE) add("source");
+    if (c & RELAIS_CAP_SINK) add("sink");
+    if (c & RELAIS_CAP_ARCHIVE) add("archive");
+    return out.empty() ? "none" : out;
+}
+
+std::vector<std::string> plugin_folders(const std::vector<std::string> &cli_dirs,
+                                        const std::vector<std::string> &config_dirs) {
+    std::vector<std::string> out(cli_dirs);
+    out.insert(out.end(), config_dirs.begin(), config_dirs.end());
+    if (const char *env = std::getenv("RELAIS_PLUGIN_PATH")) {
+        std::stringstream ss(env);
+        std::string item;
+        while (std::getline(ss, item, ':'))
+            if (!item.empty()) out.push_back(item);
+    }
+    boost::system::error_code ec;
+    auto exe = boost::dll::program_location(ec);
+    if (!ec) out.push_back((fs::path(exe.string()).parent_path().parent_path() / "lib/relais/plugins").string());
+    return out;
+}
+
+void PluginCatalog::scan(const std::vector<std::string> &folders) {
+    folders_ = folders;
+    for (const auto &folder : folders) {
+        std::error_code ec;
+        if (!fs::is_directory(folder, ec)) continue;
+        std::vector<fs::path> files;
+        for (const auto &entry : fs::directory_iterator(folder, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("relais-", 0) == 0 && entry.path().extension() == ".so") files.push_back(entry.path());
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto &f : files) load_file(f.string());
+    }
+}
+
+void PluginCatalog::load_file(const std::string &path) {
+    auto refuse = [&](std::string reason) { refused_.push_back({path, std::move(reason)}); };
+    LoadedPlugin p;
+    p.path = path;
+    try {
+        p.library.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::exception &e) {
+        return refuse(std::string("cannot be loaded: ") + e.what());
+    }
+    if (!p.library.has(RELAIS_PLUGIN_ENTRY_SYMBOL))
+        return refuse("not a Relais plugin: it does not export relais_plugin_entry");
+    auto entry = p.library.get<const relais_plugin_info *()>(RELAIS_PLUGIN_ENTRY_SYMBOL);
+    const relais_plugin_info *info = entry();
+    if (!info) return refuse("relais_plugin_entry returned nothing");
+    // Only struct_size, abi_major and abi_minor are read before the version is known to be compatible.
+    if (info->struct_size < offsetof(relais_plugin_info, abi_minor) + sizeof(info->abi_minor))
+        return refuse("its plugin description is too short to be a Relais plugin");
+    const std::string abi = std::to_string(info->abi_major) + "." + std::to_string(info->abi_minor);
+    const std::string host_abi = std::to_string(RELAIS_ABI_MAJOR) + "." + std::to_string(RELAIS_ABI_MINOR);
+    if (info->abi_major != RELAIS_ABI_MAJOR)
+        return refuse("built for plugin ABI " + abi + ", but this host speaks ABI " + host_abi +
+                      ": a different major version cannot load; rebuild the plugin against this host's SDK");
+    if (info->abi_minor > RELAIS_ABI_MINOR)
+        return refuse("built for plugin ABI " + abi + ", newer than this host's ABI " + host_abi +
+                      ": upgrade relais, or rebuild the plugin against this host's SDK");
+    if (info->struct_size < sizeof(relais_plugin_info))
+        return refuse("its plugin description (" + std::to_string(info->struct_size) +
+                      " bytes) is shorter than ABI " + abi + " requires");
+    static const std::regex name_pattern("[a-z0-9][a-z0-9-]*");
+    const std::string name = info->name ? info->name : "";
+    if (!std::regex_match(name, name_pattern))
+        return refuse("its name '" + name + "' is not valid: use lower-case letters, digits and -");
+    if (!info->create || !info->start || !info->stop || !info->destroy)
+        return refuse("plugin '" + name + "' lacks one of create, start, stop, destroy");
+    if ((info->capabilities & RELAIS_CAP_SINK) && !info->deliver)
+        return refuse("plugin '" + name + "' is a sink but has no deliver()");
+    if ((info->capabilities & RELAIS_CAP_ARCHIVE) && !info->search)
+        return refuse("plugin '" + name + "' is an archive but has no search()");
+    if (auto it = plugins_.find(name); it != plugins_.end())
+        return refuse("plugin '" + name + "' is already loaded from " + it->second.path + " (the first one wins)");
+    p.name = name;
+    p.version = info->version ? info->version : "";
+    p.description = info->description ? info->description : "";
+    p.abi_major = info->abi_major;
+    p.abi_minor = info->abi_minor;
+    p.info = info;
+    plugins_.emplace(name, std::move(p));
+}
+
+const LoadedPlugin *PluginCatalog::find(const std::string &name) const {
+    auto it = plugins_.find(name);
+    return it == plugins_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> PluginCatalog::names() const {
+    std::vector<std::string> out;
+    for (const auto &[n, p] : plugins_) out.push_back(n);
+    return out;
+}
+
+} // namespace relais
