@@ -39,6 +39,9 @@ Assembly assemble(const Config &config, const PluginCatalog &catalog, const Host
             diags.error(ic.node["use"],
                         "unknown plugin '" + ic.use + "'" + suggestion(ic.use, catalog.names()) +
                             (refused.empty() ? "; `relais plugins` lists the plugins found" : ": it was refused: " + refused));
+            // Routes may still name the instance: assume it can do anything, so one mistake is reported once.
+            facts.push_back({ic.id, ic.use, ic.level.value_or(Level::public_),
+                             RELAIS_CAP_SOURCE | RELAIS_CAP_SINK | RELAIS_CAP_ARCHIVE, std::nullopt});
             continue;
         }
         size_t before = diags.items().size();

@@ -1,0 +1,73 @@
+#include "core/metrics.hpp"
+#include "core/timers.hpp"
+#include "core/ulid.hpp"
+#include "core/utf8.hpp"
+#include "state/kv_store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+using namespace relais;
+
+TEST_CASE("ULIDs are 26 characters and strictly increasing") {
+    std::string prev = new_ulid();
+    std::set<std::string> seen{prev};
+    for (int i = 0; i < 10000; ++i) {
+        std::string id = new_ulid();
+        REQUIRE(id.size() == 26);
+        REQUIRE(id > prev);
+        prev = id;
+        seen.insert(id);
+    }
+    CHECK(seen.size() == 10001);
+}
+
+TEST_CASE("invalid UTF-8 is repaired, valid text is kept") {
+    CHECK(valid_utf8("héllo 🌍"));
+    CHECK_FALSE(valid_utf8("bad \xff byte"));
+    CHECK_FALSE(valid_utf8("overlong \xc0\xaf"));
+    CHECK(repair_utf8("bad \xff byte") == "bad \xEF\xBF\xBD byte");
+    CHECK(repair_utf8("cut \xe2\x82") == "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_CASE("metrics render in the Prometheus text format") {
+    Metrics m;
+    m.counter("relais_x_total", {{"source", "a\"b"}}, "help text").add(2);
+    m.gauge("relais_depth").set(3);
+    std::string out = m.prometheus();
+    CHECK(out.find("# TYPE relais_x_total counter") != std::string::npos);
+    CHECK(out.find("relais_x_total{source=\"a\\\"b\"} 2") != std::string::npos);
+    CHECK(out.find("relais_depth 3") != std::string::npos);
+}
+
+TEST_CASE("the key-value store keeps values per namespace across reopening") {
+    auto path = std::filesystem::temp_directory_path() / "relais-kv-test.db";
+    std::filesystem::remove(path);
+    {
+        KvStore kv(path.string());
+        REQUIRE(kv.put("rss", "cursor", "42"));
+        REQUIRE(kv.put("other", "cursor", "7"));
+        REQUIRE(kv.put("rss", "cursor", "43"));
+    }
+    KvStore kv(path.string());
+    CHECK(kv.get("rss", "cursor") == "43");
+    CHECK(kv.get("other", "cursor") == "7");
+    CHECK(kv.erase("rss", "cursor"));
+    CHECK_FALSE(kv.get("rss", "cursor"));
+}
+
+TEST_CASE("a cancelled timer does not run again") {
+    Timers timers(1);
+    std::atomic<int> runs{0};
+    uint64_t id = timers.start(0, 1, [&] { ++runs; });
+    while (runs < 3) std::this_thread::yield();
+    timers.cancel(id);
+    int after = runs;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(runs == after);
+}

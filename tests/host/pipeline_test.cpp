@@ -1,0 +1,132 @@
+#include "core/pipeline.hpp"
+#include "test_config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+
+using namespace relais;
+
+namespace {
+// A destination that records what it is given and fails as told.
+struct Recorder {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<DeliveryJob> delivered;
+    int fail_first = 0; // answer RETRY to this many attempts first
+    uint32_t retry_after_ms = 0;
+    int attempts = 0;
+
+    DeliveryOutcome deliver(const DeliveryJob &job) {
+        std::lock_guard lock(mutex);
+        ++attempts;
+        if (fail_first > 0) {
+            --fail_first;
+            return {RELAIS_RETRY, retry_after_ms, {}, "busy"};
+        }
+        delivered.push_back(job);
+        changed.notify_all();
+        return {RELAIS_DELIVERED, 0, "n" + std::to_string(delivered.size()), {}};
+    }
+    bool wait_for(size_t n) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, std::chrono::seconds(10), [&] { return delivered.size() >= n; });
+    }
+};
+
+Message text(const std::string &t) {
+    Message m;
+    m.text = t;
+    return m;
+}
+} // namespace
+
+TEST_CASE("the pipeline stamps, routes and delivers in order") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from("  - name: all\n    from: feed\n    do: [{ relay: { to: team, template: \"{author}: {text}\" } }]\n", d);
+    REQUIRE(d.empty());
+    Metrics metrics;
+    Pipeline p(std::move(t), metrics);
+    Recorder rec;
+    rec.fail_first = 2; // the first message is retried twice: the others must wait behind it
+    p.add_destination("team", std::make_unique<DestinationQueue>(
+                                  "team", [&](const DeliveryJob &j) { return rec.deliver(j); },
+                                  RetryPolicy{10, std::chrono::milliseconds(1), std::chrono::milliseconds(5)}, metrics));
+    p.start_delivery();
+    for (int i = 0; i < 100; ++i) {
+        Message m = text("message " + std::to_string(i));
+        m.author = "alice";
+        REQUIRE(p.accept("feed", std::move(m)) == RELAIS_OK);
+    }
+    REQUIRE(rec.wait_for(100));
+    for (int i = 0; i < 100; ++i) {
+        CHECK(rec.delivered[i].rendered == "alice: message " + std::to_string(i));
+        CHECK(rec.delivered[i].message.source == "feed");
+        CHECK(rec.delivered[i].message.network == "rss");
+        CHECK(rec.delivered[i].message.id.size() == 26);
+        CHECK(rec.delivered[i].message.level == Level::public_); // the source's level, as none was set
+    }
+    CHECK(rec.delivered[0].attempts == 3);
+    CHECK(metrics.value("relais_deliveries_total", {{"destination", "team"}, {"result", "retried"}}) == 2);
+    CHECK(metrics.value("relais_messages_received_total", {{"source", "feed"}}) == 100);
+    p.close_intake();
+    CHECK(p.accept("feed", text("late")) == RELAIS_E_STOPPING);
+    CHECK(p.drain(std::chrono::seconds(1)) == 0);
+}
+
+TEST_CASE("a delivery that keeps failing becomes a dead letter and the next one goes") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from("  - name: all\n    do: [{ relay: { to: team } }]\n", d);
+    Metrics metrics;
+    Pipeline p(std::move(t), metrics);
+    Recorder rec;
+    rec.fail_first = 3;
+    p.add_destination("team", std::make_unique<DestinationQueue>(
+                                  "team", [&](const DeliveryJob &j) { return rec.deliver(j); },
+                                  RetryPolicy{3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)}, metrics));
+    p.start_delivery();
+    REQUIRE(p.accept("feed", text("doomed")) == RELAIS_OK);
+    REQUIRE(p.accept("feed", text("fine")) == RELAIS_OK);
+    REQUIRE(rec.wait_for(1));
+    CHECK(rec.delivered[0].message.text == "fine");
+    CHECK(metrics.value("relais_deliveries_total", {{"destination", "team"}, {"result", "dead_letter"}}) == 1);
+    p.drain(std::chrono::seconds(1));
+}
+
+TEST_CASE("a retry waits for the delay the destination asked for") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from("  - name: all\n    do: [{ relay: { to: team } }]\n", d);
+    Metrics metrics;
+    Pipeline p(std::move(t), metrics);
+    Recorder rec;
+    rec.fail_first = 1;
+    rec.retry_after_ms = 300;
+    p.add_destination("team", std::make_unique<DestinationQueue>(
+                                  "team", [&](const DeliveryJob &j) { return rec.deliver(j); },
+                                  RetryPolicy{5, std::chrono::milliseconds(1), std::chrono::milliseconds(2)}, metrics));
+    p.start_delivery();
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(p.accept("feed", text("later")) == RELAIS_OK);
+    REQUIRE(rec.wait_for(1));
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+    p.drain(std::chrono::seconds(1));
+}
+
+TEST_CASE("confidential messages are refused and counted") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from("  - name: out\n    do: [{ relay: { to: outside } }]\n", d);
+    Metrics metrics;
+    Pipeline p(std::move(t), metrics);
+    Recorder rec;
+    p.add_destination("outside", std::make_unique<DestinationQueue>(
+                                     "outside", [&](const DeliveryJob &j) { return rec.deliver(j); }, RetryPolicy{},
+                                     metrics));
+    p.start_delivery();
+    Message m = text("secret plan");
+    m.level = Level::confidential;
+    REQUIRE(p.accept("chat", std::move(m)) == RELAIS_OK);
+    CHECK(metrics.value("relais_confidentiality_refusals_total", {{"destination", "outside"}}) == 1);
+    p.drain(std::chrono::milliseconds(200));
+    CHECK(rec.attempts == 0);
+}
