@@ -49,6 +49,24 @@ int main(int argc, char **argv) {
     search->add_option("--archive", archive_id, "which archive instance (default: the first)");
     search->add_flag("--json", json, "JSON output");
 
+    auto *deadletter = app.add_subcommand("deadletter", "deliveries that failed for good: list, show, replay, drop");
+    deadletter->require_subcommand(1);
+    std::string dead_id;
+    bool dead_all = false;
+    std::vector<CLI::App *> dead_actions;
+    for (const char *action : {"list", "show", "replay", "drop"}) {
+        auto *cmd = deadletter->add_subcommand(action, std::string(action) == "list" ? "list the dead letters"
+                                                       : std::string(action) == "show" ? "show one, with its message"
+                                                       : std::string(action) == "replay"
+                                                           ? "put it back in its destination's outbox"
+                                                           : "forget it");
+        add_common(cmd, false);
+        if (std::string(action) != "list") cmd->add_option("id", dead_id, "the dead letter's id");
+        if (std::string(action) == "replay") cmd->add_flag("--all", dead_all, "replay every dead letter");
+        cmd->add_flag("--json", json, "JSON output");
+        dead_actions.push_back(cmd);
+    }
+
     auto *defaults = app.add_subcommand("default-config", "print the embedded default configuration");
     auto *version = app.add_subcommand("version", "print the version and the plugin ABI");
 
@@ -60,6 +78,8 @@ int main(int argc, char **argv) {
     if (*explain) return relais::cmd_explain(common, message, source, json);
     if (*search) return relais::cmd_archive_search(common, query, limit, ranked, archive_id, json);
     if (*defaults) return relais::cmd_default_config();
+    for (auto *cmd : dead_actions)
+        if (*cmd) return relais::cmd_deadletter(common, cmd->get_name(), dead_id, dead_all, json);
     if (*version) {
         std::printf("relais %s (plugin ABI %d.%d)\n", RELAIS_VERSION, RELAIS_ABI_MAJOR, RELAIS_ABI_MINOR);
         return 0;

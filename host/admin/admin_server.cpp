@@ -21,7 +21,8 @@ void AdminServer::start() { server_->start(); }
 void AdminServer::stop() { server_->stop(); }
 
 net::Response AdminServer::handle(const net::Request &r) {
-    if (r.method != "GET") return net::Response::error(405, "the admin API only answers GET for now");
+    if (r.path.rfind("/api/v1/deadletters", 0) == 0) return dead_letters(r);
+    if (r.method != "GET") return net::Response::error(405, r.method + " is not allowed on " + r.path);
     if (r.path == "/healthz") {
         json::object instances;
         bool ok = true;
@@ -66,6 +67,50 @@ net::Response AdminServer::handle(const net::Request &r) {
     return net::Response::error(404, "no such endpoint: " + r.path +
                                          " (try /healthz, /metrics, /api/v1/plugins, /api/v1/routes, "
                                          "/api/v1/archive/search?q=)");
+}
+
+// GET /api/v1/deadletters, GET /api/v1/deadletters/ID, POST /api/v1/deadletters/ID/replay,
+// POST /api/v1/deadletters/replay (all), DELETE /api/v1/deadletters/ID.
+net::Response AdminServer::dead_letters(const net::Request &r) {
+    Outbox &outbox = daemon_.outbox();
+    std::string rest = r.path.substr(std::string("/api/v1/deadletters").size());
+    if (rest.empty() || rest == "/") {
+        if (r.method != "GET") return net::Response::error(405, "GET lists the dead letters");
+        json::array items;
+        for (const auto &d : outbox.dead_letters()) items.push_back(dead_letter_json(d, false));
+        return net::Response::json(200, json::serialize(json::object{{"count", items.size()}, {"dead_letters", items}}));
+    }
+    if (rest == "/replay") {
+        if (r.method != "POST") return net::Response::error(405, "POST replays every dead letter");
+        size_t n = 0;
+        for (const auto &d : outbox.dead_letters()) n += outbox.replay(d.seq) ? 1 : 0;
+        return net::Response::json(200, json::serialize(json::object{{"replayed", n}}));
+    }
+    std::string id_text = rest.substr(1);
+    bool replay = false;
+    if (auto slash = id_text.find('/'); slash != std::string::npos) {
+        if (id_text.substr(slash) != "/replay") return net::Response::error(404, "no such endpoint: " + r.path);
+        replay = true;
+        id_text = id_text.substr(0, slash);
+    }
+    int64_t id = 0;
+    try {
+        id = std::stoll(id_text);
+    } catch (...) {
+        return net::Response::error(400, "a dead letter's id is a number, not '" + id_text + "'");
+    }
+    if (replay) {
+        if (r.method != "POST") return net::Response::error(405, "POST replays a dead letter");
+        return outbox.replay(id) ? net::Response::json(200, json::serialize(json::object{{"replayed", id}}))
+                                 : net::Response::error(404, "no dead letter " + id_text);
+    }
+    if (r.method == "DELETE")
+        return outbox.drop(id) ? net::Response::json(200, json::serialize(json::object{{"dropped", id}}))
+                               : net::Response::error(404, "no dead letter " + id_text);
+    if (r.method != "GET") return net::Response::error(405, r.method + " is not allowed on " + r.path);
+    auto d = outbox.dead_letter(id);
+    if (!d) return net::Response::error(404, "no dead letter " + id_text);
+    return net::Response::json(200, json::serialize(dead_letter_json(*d, true)));
 }
 
 } // namespace relais

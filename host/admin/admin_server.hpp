@@ -19,6 +19,7 @@ public:
 
 private:
     net::Response handle(const net::Request &request);
+    net::Response dead_letters(const net::Request &request);
 
     Daemon &daemon_;
     std::unique_ptr<net::HttpServer> server_;

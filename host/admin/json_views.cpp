@@ -56,6 +56,22 @@ json::object routes_json(const RouteTable &table) {
     return json::object{{"routes", std::move(routes)}};
 }
 
+json::object dead_letter_json(const StoredDelivery &d, bool with_message) {
+    json::object o{{"id", d.seq},
+                   {"destination", d.destination},
+                   {"channel", d.job.channel},
+                   {"route", d.job.route},
+                   {"message_id", d.job.message.id},
+                   {"source", d.job.message.source},
+                   {"rendered", d.job.rendered},
+                   {"attempts", d.job.attempts},
+                   {"error", d.last_error},
+                   {"enqueued_ms", d.enqueued_ms},
+                   {"failed_ms", d.failed_ms}};
+    if (with_message) o["message"] = message_to_json_value(d.job.message);
+    return o;
+}
+
 json::object search_json(const std::string &archive, const SearchRequest &request, const std::vector<SearchHit> &hits) {
     json::array results;
     for (const auto &h : hits) {

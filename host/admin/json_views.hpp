@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/assembly.hpp"
+#include "deliver/outbox_store.hpp"
 #include "plugins/loader.hpp"
 
 #include <boost/json/object.hpp>
@@ -10,6 +11,7 @@ namespace relais {
 
 boost::json::object plugins_json(const PluginCatalog &catalog, const Assembly *assembly);
 boost::json::object routes_json(const RouteTable &routes);
+boost::json::object dead_letter_json(const StoredDelivery &d, bool with_message);
 boost::json::object search_json(const std::string &archive, const SearchRequest &request,
                                 const std::vector<SearchHit> &hits);
 

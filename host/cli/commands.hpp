@@ -18,5 +18,6 @@ int cmd_explain(const CommonOptions &o, const std::string &message, const std::s
 int cmd_archive_search(const CommonOptions &o, const std::string &query, unsigned limit, bool ranked,
                        const std::string &archive, bool json);
 int cmd_default_config();
+int cmd_deadletter(const CommonOptions &o, const std::string &action, const std::string &id, bool all, bool json);
 
 } // namespace relais

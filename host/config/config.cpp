@@ -189,7 +189,17 @@ void parse_host(const YAML::Node &node, HostSettings &host, Diagnostics &diags) 
     if (const auto d = node["delivery"]) {
         if (!d.IsMap()) diags.error(d, "host.delivery: expected a map");
         else {
-            check_keys(d, {"max_attempts", "retry_backoff", "retry_max_backoff"}, "host.delivery", diags);
+            check_keys(d, {"max_attempts", "retry_backoff", "retry_max_backoff", "fsync", "dedupe_window"}, "host.delivery",
+                       diags);
+            if (d["fsync"]) {
+                std::string s;
+                if (read_scalar(d["fsync"], "host.delivery.fsync", s, diags)) {
+                    if (s == "true" || s == "false") host.fsync = s == "true";
+                    else diags.error(d["fsync"], "host.delivery.fsync: expected true or false");
+                }
+            }
+            if (d["dedupe_window"])
+                parse_duration(d["dedupe_window"], "host.delivery.dedupe_window", host.dedupe_window, diags);
             if (d["max_attempts"]) {
                 std::string s;
                 if (read_scalar(d["max_attempts"], "host.delivery.max_attempts", s, diags)) {
@@ -220,7 +230,7 @@ void parse_instances(const YAML::Node &node, Config &config, Diagnostics &diags)
             diags.error(entry, "plugins: each instance is a map with id, use, level and config");
             continue;
         }
-        check_keys(entry, {"id", "use", "level", "template", "config"}, "a plugin instance", diags);
+        check_keys(entry, {"id", "use", "level", "template", "dedupe", "config"}, "a plugin instance", diags);
         InstanceConfig inst;
         inst.node = entry;
         if (!entry["id"]) diags.error(entry, "plugin instance without an id (add id: a-name)");
@@ -242,6 +252,9 @@ void parse_instances(const YAML::Node &node, Config &config, Diagnostics &diags)
             }
         }
         if (entry["template"]) read_scalar(entry["template"], "template", inst.template_text, diags);
+        if (entry["dedupe"] && read_scalar(entry["dedupe"], "dedupe", inst.dedupe, diags) &&
+            inst.dedupe != "native_id" && inst.dedupe != "content" && inst.dedupe != "off")
+            diags.error(entry["dedupe"], "dedupe '" + inst.dedupe + "' is not one of native_id, content, off");
         if (entry["config"]) {
             inst.config = entry["config"];
             if (!inst.config.IsMap() && !inst.config.IsNull())

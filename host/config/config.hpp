@@ -25,6 +25,8 @@ struct HostSettings {
     uint32_t max_attempts = 10;                       // before a delivery becomes a dead letter
     std::chrono::milliseconds retry_backoff{500};     // first retry delay, doubled each time
     std::chrono::milliseconds retry_max_backoff{300'000};
+    bool fsync = false;                               // outbox commits survive power loss, not only a crash
+    std::chrono::milliseconds dedupe_window{24 * 3600 * 1000};
 };
 
 struct InstanceConfig {
@@ -32,6 +34,7 @@ struct InstanceConfig {
     std::string use;
     std::optional<Level> level; // unset: the plugin's default level
     std::string template_text;  // default template for deliveries to this instance; empty: "{text}"
+    std::string dedupe = "native_id"; // how its repeats are recognised: native_id | content | off
     YAML::Node config;          // the `config:` map (may be null)
     YAML::Node node;            // the whole entry, for error positions
 };

@@ -51,6 +51,7 @@ Assembly assemble(const Config &config, const PluginCatalog &catalog, const Host
         f.plugin = plugin->name;
         f.capabilities = plugin->info->capabilities;
         f.level = ic.level ? *ic.level : static_cast<Level>(plugin->info->default_level);
+        f.dedupe = ic.dedupe;
         if (!ic.template_text.empty()) {
             std::string error;
             f.default_template = Template::compile(ic.template_text, error);

@@ -22,6 +22,11 @@ bool Daemon::build(Diagnostics &diags) {
     }
     try {
         kv_ = std::make_unique<KvStore>((std::filesystem::path(config_.host.data_dir) / "state.db").string());
+        outbox_ = std::make_unique<Outbox>(
+            Outbox::Settings{(std::filesystem::path(config_.host.data_dir) / "outbox.db").string(),
+                             config_.host.fsync ? OutboxStore::Sync::full : OutboxStore::Sync::normal,
+                             config_.host.dedupe_window},
+            metrics_);
     } catch (const std::exception &e) {
         diags.error_here(e.what());
         return false;
@@ -39,20 +44,36 @@ bool Daemon::build(Diagnostics &diags) {
     assembly_ = assemble(config_, catalog_, services, diags);
     if (!diags.empty()) return false;
 
-    pipeline_ = std::make_unique<Pipeline>(assembly_.routes, metrics_);
+    pipeline_ = std::make_unique<Pipeline>(assembly_.routes, metrics_, outbox_.get());
     RetryPolicy policy{config_.host.max_attempts, config_.host.retry_backoff, config_.host.retry_max_backoff};
     for (auto &inst : assembly_.instances) {
         if (!inst->plugin().can(RELAIS_CAP_SINK)) continue;
         PluginInstance *target = inst.get();
-        pipeline_->add_destination(
-            inst->id(), std::make_unique<DestinationQueue>(
-                            inst->id(), [target](const DeliveryJob &job) { return target->deliver(job); }, policy,
-                            metrics_));
+        Outbox *outbox = outbox_.get();
+        // Replies and edits name their original by its id on the source network; the destination needs its own.
+        auto deliver = [target, outbox](const DeliveryJob &job) {
+            std::string reply_to;
+            if (!job.message.reply_to.empty())
+                reply_to = outbox->mapped_id(job.message.source, job.message.reply_to, target->id()).value_or("");
+            return target->deliver(job, reply_to);
+        };
+        pipeline_->add_destination(inst->id(),
+                                   std::make_unique<DestinationQueue>(inst->id(), deliver, policy, metrics_, outbox));
+    }
+    // What a previous run accepted but did not deliver goes first, in its order.
+    auto pending = outbox_->recover();
+    if (!pending.empty()) spdlog::info("resuming {} delivery(ies) left in the outbox", pending.size());
+    for (auto &p : pending) {
+        p.job.seq = p.seq;
+        pipeline_->dispatch(p.destination, std::move(p.job));
     }
     return true;
 }
 
 void Daemon::start() {
+    outbox_->start([this](const std::string &destination, DeliveryJob job) {
+        pipeline_->dispatch(destination, std::move(job));
+    });
     pipeline_->start_delivery();
     // Sinks first, so that what sources emit at start finds its destinations ready.
     for (int pass = 0; pass < 2; ++pass) {
@@ -88,6 +109,7 @@ void Daemon::stop(std::chrono::milliseconds drain) {
     pipeline_->close_intake();
     size_t left = pipeline_->drain(drain);
     for (auto &inst : assembly_.instances) inst->stop();
+    outbox_->stop(); // writes the last outcomes; what was not delivered stays for the next start
     if (admin_) admin_->stop();
     timers_->shutdown();
     spdlog::info("stopped{}", left ? " (" + std::to_string(left) + " delivery(ies) left undone)" : "");

@@ -7,6 +7,7 @@
 #include "core/metrics.hpp"
 #include "core/pipeline.hpp"
 #include "core/timers.hpp"
+#include "deliver/outbox.hpp"
 #include "plugins/loader.hpp"
 #include "state/kv_store.hpp"
 
@@ -29,6 +30,7 @@ public:
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
 
     Metrics &metrics() { return metrics_; }
+    Outbox &outbox() { return *outbox_; }
     const Assembly &assembly() const { return assembly_; }
     const Pipeline &pipeline() const { return *pipeline_; }
     const Config &config() const { return config_; }
@@ -41,6 +43,7 @@ private:
     Metrics metrics_;
     std::unique_ptr<KvStore> kv_;
     std::unique_ptr<Timers> timers_;
+    std::unique_ptr<Outbox> outbox_;
     Assembly assembly_;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<AdminServer> admin_;

@@ -19,11 +19,13 @@ void repair(std::string &s) {
 }
 } // namespace
 
-Pipeline::Pipeline(RouteTable routes, Metrics &metrics)
-    : router_(std::move(routes)), metrics_(metrics),
+Pipeline::Pipeline(RouteTable routes, Metrics &metrics, Outbox *outbox)
+    : router_(std::move(routes)), metrics_(metrics), outbox_(outbox),
       dropped_(metrics.counter("relais_messages_dropped_total", {}, "Messages a drop action discarded")),
       unrouted_(metrics.counter("relais_messages_unrouted_total", {}, "Messages no route sent anywhere")),
-      loops_(metrics.counter("relais_loops_prevented_total", {}, "Deliveries refused because they would loop")) {
+      loops_(metrics.counter("relais_loops_prevented_total", {}, "Deliveries refused because they would loop")),
+      echoes_(metrics.counter("relais_echoes_dropped_total", {},
+                              "Messages dropped because they are the echo of a post Relais made")) {
     for (const auto &i : router_.table().instances) {
         received_[i.id] = &metrics.counter("relais_messages_received_total", {{"source", i.id}},
                                            "Messages accepted from each source");
@@ -35,6 +37,34 @@ Pipeline::Pipeline(RouteTable routes, Metrics &metrics)
 
 void Pipeline::add_destination(const std::string &instance, std::unique_ptr<DestinationQueue> queue) {
     queues_[instance] = std::move(queue);
+}
+
+void Pipeline::dispatch(const std::string &destination, DeliveryJob job) {
+    auto q = queues_.find(destination);
+    if (q == queues_.end()) {
+        spdlog::warn("a stored delivery for '{}' waits in the outbox: no such destination in this configuration",
+                     destination);
+        return;
+    }
+    q->second->push(std::move(job));
+}
+
+std::string Pipeline::dedupe_key(const std::string &source, const Message &m) const {
+    const InstanceFacts *src = router_.table().instance(source);
+    const std::string mode = src ? src->dedupe : "native_id";
+    if (mode == "off") return {};
+    if (mode == "content") {
+        // The same text from the same author in the same channel is the same message.
+        uint64_t h = 1469598103934665603ull;
+        for (const std::string *part : {&m.channel, &m.author_id, &m.author, &m.text}) {
+            for (unsigned char c : *part) h = (h ^ c) * 1099511628211ull;
+            h = (h ^ 0x1f) * 1099511628211ull;
+        }
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "c:%016llx", static_cast<unsigned long long>(h));
+        return buf;
+    }
+    return m.native_id.empty() ? std::string() : "n:" + m.channel + "\x1f" + m.native_id;
 }
 
 void Pipeline::start_delivery() {
@@ -62,6 +92,10 @@ void Pipeline::normalise(const std::string &source, Message &m) const {
 int Pipeline::accept(const std::string &source, Message &&m) {
     if (closing_) return RELAIS_E_STOPPING;
     normalise(source, m);
+    if (outbox_ && outbox_->posted_by_us(source, m.native_id)) {
+        echoes_.add(); // the network showing us our own post: relaying it would loop
+        return RELAIS_OK;
+    }
     if (auto it = received_.find(source); it != received_.end()) it->second->add();
 
     Plan plan = router_.route(m);
@@ -85,9 +119,9 @@ int Pipeline::accept(const std::string &source, Message &&m) {
         unrouted_.add();
         return RELAIS_OK;
     }
+    std::vector<Outbox::Entry> entries;
     for (auto &d : plan.deliveries) {
-        auto q = queues_.find(d.instance);
-        if (q == queues_.end()) continue;
+        if (!queues_.count(d.instance)) continue;
         DeliveryJob job;
         job.message = m;
         job.message.level = d.level;
@@ -95,9 +129,21 @@ int Pipeline::accept(const std::string &source, Message &&m) {
         job.rendered = std::move(d.rendered);
         job.delivery_key = m.id + ":" + d.instance + (d.channel.empty() ? "" : "/" + d.channel);
         job.route = d.route;
-        q->second->push(std::move(job));
+        entries.push_back({d.instance, std::move(job)});
     }
-    return RELAIS_OK;
+    if (!outbox_) {
+        for (auto &e : entries) dispatch(e.destination, std::move(e.job));
+        return RELAIS_OK;
+    }
+    switch (outbox_->store(source, dedupe_key(source, m), std::move(entries))) {
+    case Outbox::Result::stored: return RELAIS_OK;
+    case Outbox::Result::duplicate:
+        spdlog::debug("message {} from {} (native id {}) was already accepted: not relayed again", m.id, source,
+                      m.native_id);
+        return RELAIS_OK;
+    case Outbox::Result::failed: break;
+    }
+    return closing_ ? RELAIS_E_STOPPING : RELAIS_E_STORAGE;
 }
 
 size_t Pipeline::drain(std::chrono::milliseconds deadline) {
@@ -106,7 +152,7 @@ size_t Pipeline::drain(std::chrono::milliseconds deadline) {
     for (auto &[id, q] : queues_) {
         auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         size_t n = q->stop(std::max(remaining, std::chrono::milliseconds(0)));
-        if (n) spdlog::warn("[{}] {} delivery(ies) not made before shutdown", id, n);
+        if (n) spdlog::info("[{}] {} delivery(ies) kept in the outbox for the next start", id, n);
         left += n;
     }
     return left;

@@ -15,9 +15,13 @@ namespace relais {
 
 class Pipeline {
 public:
-    Pipeline(RouteTable routes, Metrics &metrics);
+    // With an outbox, a message is accepted once its deliveries are stored; without one (tests, explain), they
+    // go straight to the queues.
+    Pipeline(RouteTable routes, Metrics &metrics, Outbox *outbox = nullptr);
 
     void add_destination(const std::string &instance, std::unique_ptr<DestinationQueue> queue);
+    // Hands a stored delivery to its destination's queue (the outbox calls it after each commit).
+    void dispatch(const std::string &destination, DeliveryJob job);
 
     // Ingest: takes a message a source emitted. RELAIS_OK once it is routed and queued for every destination.
     int accept(const std::string &source, Message &&message);
@@ -35,14 +39,17 @@ public:
     size_t queued() const;
 
 private:
+    std::string dedupe_key(const std::string &source, const Message &m) const;
+
     Router router_;
     Metrics &metrics_;
+    Outbox *outbox_;
     std::map<std::string, std::unique_ptr<DestinationQueue>> queues_;
     std::atomic<bool> closing_{false};
     Metric &dropped_, &unrouted_;
     std::map<std::string, Metric *> received_; // by source, registered up front
     std::map<std::string, Metric *> refused_confidentiality_;
-    Metric &loops_;
+    Metric &loops_, &echoes_;
 };
 
 } // namespace relais

@@ -16,6 +16,8 @@ struct DeliveryJob {
     std::string delivery_key; // message id + destination: the same on every retry
     std::string route;
     uint32_t attempts = 0;
+    int64_t seq = 0;         // its place in the outbox
+    std::string last_error;  // why the last attempt failed
 };
 
 struct DeliveryOutcome {

@@ -6,8 +6,9 @@
 
 namespace relais {
 
-DestinationQueue::DestinationQueue(std::string instance, DeliverFn deliver, RetryPolicy policy, Metrics &metrics)
-    : instance_(std::move(instance)), deliver_(std::move(deliver)), policy_(policy), metrics_(metrics),
+DestinationQueue::DestinationQueue(std::string instance, DeliverFn deliver, RetryPolicy policy, Metrics &metrics,
+                                   Outbox *outbox)
+    : instance_(std::move(instance)), deliver_(std::move(deliver)), policy_(policy), metrics_(metrics), outbox_(outbox),
       delivered_(metrics.counter("relais_deliveries_total", {{"destination", instance_}, {"result", "delivered"}},
                                  "Deliveries by destination and result")),
       retried_(metrics.counter("relais_deliveries_total", {{"destination", instance_}, {"result", "retried"}})),
@@ -71,14 +72,21 @@ void DestinationQueue::run() {
         lock.lock();
         if (outcome.status == RELAIS_DELIVERED) {
             delivered_.add();
+            if (outbox_) outbox_->delivered(job, instance_, outcome.native_id);
             queue_.pop_front();
         } else if (outcome.status == RELAIS_FAILED || job.attempts >= policy_.max_attempts) {
             dead_.add();
-            spdlog::error("[{}] gave up on message {} after {} attempt(s): {}", instance_, job.message.id,
-                          job.attempts, outcome.error.empty() ? "no reason given" : outcome.error);
+            std::string reason = (outcome.status == RELAIS_FAILED ? "permanent failure: " : "gave up after " +
+                                  std::to_string(job.attempts) + " attempts: ") +
+                                 (outcome.error.empty() ? "no reason given" : outcome.error);
+            spdlog::error("[{}] message {} is now a dead letter ({}); `relais deadletter list` shows it", instance_,
+                          job.message.id, reason);
+            if (outbox_) outbox_->dead(job, reason);
             queue_.pop_front();
         } else {
             retried_.add();
+            job.last_error = outcome.error;
+            if (outbox_) outbox_->attempted(job);
             auto delay = delay_for(job, outcome);
             spdlog::warn("[{}] delivery of message {} failed (attempt {}): {}; retrying in {} ms", instance_,
                          job.message.id, job.attempts, outcome.error.empty() ? "temporary failure" : outcome.error,

@@ -4,6 +4,7 @@
 
 #include "core/metrics.hpp"
 #include "deliver/delivery.hpp"
+#include "deliver/outbox.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -25,7 +26,9 @@ class DestinationQueue {
 public:
     using DeliverFn = std::function<DeliveryOutcome(const DeliveryJob &)>;
 
-    DestinationQueue(std::string instance, DeliverFn deliver, RetryPolicy policy, Metrics &metrics);
+    // With an outbox, each outcome is recorded there (delivered, attempted, dead); without one, nothing is kept.
+    DestinationQueue(std::string instance, DeliverFn deliver, RetryPolicy policy, Metrics &metrics,
+                     Outbox *outbox = nullptr);
     ~DestinationQueue();
     DestinationQueue(const DestinationQueue &) = delete;
     DestinationQueue &operator=(const DestinationQueue &) = delete;
@@ -44,6 +47,7 @@ private:
     DeliverFn deliver_;
     RetryPolicy policy_;
     Metrics &metrics_;
+    Outbox *outbox_;
     Metric &delivered_, &retried_, &dead_, &depth_;
 
     mutable std::mutex mutex_;

@@ -55,10 +55,10 @@ void PluginInstance::stop() {
     state_ = "stopped";
 }
 
-DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job) {
+DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job, const std::string &reply_to) {
     MessageView view(job.message);
     relais_delivery d{sizeof(relais_delivery), to_c(job.channel), to_c(job.rendered), to_c(job.delivery_key),
-                      job.attempts, to_c(std::string_view())};
+                      job.attempts, to_c(reply_to)};
     relais_deliver_result r{};
     r.struct_size = sizeof r;
     plugin_.info->deliver(self_, view.get(), &d, &r);

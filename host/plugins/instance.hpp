@@ -41,7 +41,8 @@ public:
     bool start(std::string &error);
     void stop();
 
-    DeliveryOutcome deliver(const DeliveryJob &job);
+    // `reply_to`: the native id, on this instance's network, of the message this one answers or edits.
+    DeliveryOutcome deliver(const DeliveryJob &job, const std::string &reply_to = {});
     bool search(const SearchRequest &request, std::vector<SearchHit> &hits, std::string &error);
 
     const std::string &id() const { return config_.id; }

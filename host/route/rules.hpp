@@ -23,6 +23,7 @@ struct InstanceFacts {
     Level level = Level::public_; // the most confidential level it may receive
     uint32_t capabilities = 0;    // RELAIS_CAP_*
     std::optional<Template> default_template;
+    std::string dedupe = "native_id"; // native_id | content | off
 };
 
 struct Endpoint {

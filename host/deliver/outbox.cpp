@@ -1,0 +1,221 @@
+#include "deliver/outbox.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace relais {
+
+namespace {
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+std::string id_key(const std::string &a, const std::string &b, const std::string &c = {}) {
+    std::string k;
+    k.reserve(a.size() + b.size() + c.size() + 2);
+    k.append(a).push_back('\x1f');
+    k.append(b).push_back('\x1f');
+    k.append(c);
+    return k;
+}
+constexpr size_t cache_limit = 200'000;
+} // namespace
+
+Outbox::Outbox(Settings settings, Metrics &metrics)
+    : settings_(std::move(settings)), metrics_(metrics),
+      commits_(metrics.counter("relais_outbox_commits_total", {}, "Outbox transactions (one holds many messages)")),
+      stored_(metrics.counter("relais_outbox_stored_total", {}, "Deliveries stored in the outbox")),
+      duplicates_(metrics.counter("relais_messages_duplicate_total", {},
+                                  "Messages dropped as already seen within the deduplication window")),
+      dead_letters_(metrics.counter("relais_dead_letters_total", {}, "Deliveries moved to the dead letters")) {
+    writer_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
+    reader_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
+}
+
+Outbox::~Outbox() { stop(); }
+
+std::vector<StoredDelivery> Outbox::recover() { return writer_store_->pending(); }
+
+void Outbox::start(Dispatch dispatch) {
+    dispatch_ = std::move(dispatch);
+    writer_ = std::thread([this] { run(); });
+}
+
+void Outbox::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!writer_.joinable()) return;
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    writer_.join();
+}
+
+void Outbox::push(Op op) {
+    {
+        std::lock_guard lock(mutex_);
+        ops_.push_back(std::move(op));
+    }
+    wake_.notify_one();
+}
+
+Outbox::Result Outbox::store(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries) {
+    StoreOp op{source, dedupe_key, std::move(entries), {}};
+    auto result = op.done.get_future();
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || !writer_.joinable()) return Result::failed;
+        ops_.push_back(std::move(op));
+    }
+    wake_.notify_one();
+    return result.get();
+}
+
+void Outbox::delivered(const DeliveryJob &job, const std::string &destination, const std::string &native_id) {
+    const Message &m = job.message;
+    bool map = !native_id.empty() && !m.native_id.empty();
+    if (!native_id.empty()) {
+        std::lock_guard lock(cache_mutex_);
+        if (recent_ids_.size() > cache_limit) recent_ids_.clear();
+        if (recent_posts_.size() > cache_limit) recent_posts_.clear();
+        if (map) recent_ids_[id_key(m.source, m.native_id, destination)] = native_id;
+        recent_posts_.insert(id_key(destination, native_id));
+    }
+    push(DeliveredOp{job.seq, map || !native_id.empty() ? m.source : std::string(),
+                     m.native_id.empty() ? "relais:" + m.id : m.native_id, destination, native_id, m.id});
+}
+
+void Outbox::attempted(const DeliveryJob &job) { push(AttemptOp{job.seq, job.attempts, job.last_error}); }
+
+void Outbox::dead(const DeliveryJob &job, const std::string &reason) {
+    dead_letters_.add();
+    push(DeadOp{job.seq, reason});
+}
+
+std::optional<std::string> Outbox::mapped_id(const std::string &source, const std::string &source_native,
+                                             const std::string &destination) {
+    if (source_native.empty()) return std::nullopt;
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto it = recent_ids_.find(id_key(source, source_native, destination));
+        if (it != recent_ids_.end()) return it->second;
+    }
+    std::lock_guard lock(reader_mutex_);
+    return reader_store_->mapped_id(source, source_native, destination);
+}
+
+bool Outbox::posted_by_us(const std::string &instance, const std::string &native_id) {
+    if (native_id.empty()) return false;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (recent_posts_.count(id_key(instance, native_id))) return true;
+    }
+    std::lock_guard lock(reader_mutex_);
+    return reader_store_->posted_by_us(instance, native_id);
+}
+
+std::vector<StoredDelivery> Outbox::dead_letters() {
+    std::lock_guard lock(reader_mutex_);
+    return reader_store_->dead_letters();
+}
+
+std::optional<StoredDelivery> Outbox::dead_letter(int64_t seq) {
+    std::lock_guard lock(reader_mutex_);
+    return reader_store_->dead_letter(seq);
+}
+
+bool Outbox::replay(int64_t seq) {
+    ReplayOp op{seq, false, {}};
+    auto done = op.done.get_future();
+    push(std::move(op));
+    return done.get();
+}
+
+bool Outbox::drop(int64_t seq) {
+    ReplayOp op{seq, true, {}};
+    auto done = op.done.get_future();
+    push(std::move(op));
+    return done.get();
+}
+
+void Outbox::run() {
+    std::vector<Op> batch;
+    int64_t last_cleanup = 0;
+    while (true) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !ops_.empty(); });
+            if (ops_.empty() && stopping_) return;
+            batch.clear();
+            while (!ops_.empty()) {
+                batch.push_back(std::move(ops_.front()));
+                ops_.pop_front();
+            }
+        }
+        const int64_t now = now_ms();
+        std::vector<std::pair<std::string, DeliveryJob>> to_dispatch;
+        std::vector<Result> results(batch.size(), Result::stored);
+        std::vector<bool> replayed(batch.size(), false);
+        try {
+            writer_store_->begin();
+            for (size_t i = 0; i < batch.size(); ++i) {
+                Op &op = batch[i];
+                if (auto *s = std::get_if<StoreOp>(&op)) {
+                    if (!s->dedupe_key.empty() &&
+                        writer_store_->seen_before(s->source, s->dedupe_key, now - settings_.dedupe_window.count(), now)) {
+                        results[i] = Result::duplicate;
+                        continue;
+                    }
+                    for (auto &e : s->entries) {
+                        e.job.seq = writer_store_->enqueue(e.destination, e.job, now);
+                        to_dispatch.emplace_back(e.destination, e.job);
+                    }
+                } else if (auto *d = std::get_if<DeliveredOp>(&op)) {
+                    writer_store_->remove(d->seq);
+                    if (!d->destination_native.empty() && !d->source.empty())
+                        writer_store_->map_ids(d->source, d->source_native, d->destination, d->destination_native,
+                                               d->message_id);
+                } else if (auto *a = std::get_if<AttemptOp>(&op)) {
+                    writer_store_->record_attempt(a->seq, a->attempts, a->error);
+                } else if (auto *k = std::get_if<DeadOp>(&op)) {
+                    writer_store_->kill(k->seq, k->reason, now);
+                } else if (auto *r = std::get_if<ReplayOp>(&op)) {
+                    if (r->drop_only) {
+                        replayed[i] = writer_store_->drop_dead(r->seq);
+                    } else if (auto dead = writer_store_->dead_letter(r->seq)) {
+                        int64_t seq = writer_store_->revive(r->seq, now);
+                        dead->job.seq = seq;
+                        dead->job.attempts = 0;
+                        to_dispatch.emplace_back(dead->destination, dead->job);
+                        replayed[i] = seq != 0;
+                    }
+                }
+            }
+            if (now - last_cleanup > 60'000) {
+                writer_store_->forget_seen_before(now - settings_.dedupe_window.count());
+                last_cleanup = now;
+            }
+            writer_store_->commit();
+            commits_.add();
+        } catch (const std::exception &e) {
+            writer_store_->rollback();
+            spdlog::error("outbox {}: {}; the messages of this batch were not accepted (their sources keep them)",
+                          settings_.path, e.what());
+            for (auto &op : batch) {
+                if (auto *s = std::get_if<StoreOp>(&op)) s->done.set_value(Result::failed);
+                if (auto *r = std::get_if<ReplayOp>(&op)) r->done.set_value(false);
+            }
+            continue;
+        }
+        stored_.add(static_cast<double>(to_dispatch.size()));
+        for (auto &[dest, job] : to_dispatch) dispatch_(dest, std::move(job));
+        for (size_t i = 0; i < batch.size(); ++i) {
+            if (auto *s = std::get_if<StoreOp>(&batch[i])) {
+                if (results[i] == Result::duplicate) duplicates_.add();
+                s->done.set_value(results[i]);
+            }
+            if (auto *r = std::get_if<ReplayOp>(&batch[i])) r->done.set_value(replayed[i]);
+        }
+    }
+}
+
+} // namespace relais

@@ -1,0 +1,119 @@
+// The durable outbox. A message is accepted only once its deliveries are stored (several sources' messages share
+// one commit: group commit); a delivery leaves the outbox only when its destination says it was delivered, or
+// becomes a dead letter. One writer thread owns every write, so stored order is delivery order.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "deliver/outbox_store.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+namespace relais {
+
+class Outbox {
+public:
+    struct Settings {
+        std::string path;
+        OutboxStore::Sync sync = OutboxStore::Sync::normal;
+        std::chrono::milliseconds dedupe_window{24 * 3600 * 1000};
+    };
+    // Called by the writer thread, after commit, for each stored delivery, in stored order.
+    using Dispatch = std::function<void(const std::string &destination, DeliveryJob job)>;
+
+    enum class Result { stored, duplicate, failed };
+    struct Entry {
+        std::string destination;
+        DeliveryJob job;
+    };
+
+    Outbox(Settings settings, Metrics &metrics);
+    ~Outbox();
+
+    // The deliveries a previous run left, oldest first. Call before start().
+    std::vector<StoredDelivery> recover();
+    void start(Dispatch dispatch);
+    void stop();
+
+    // Stores a message's deliveries durably; blocks until committed. `dedupe_key` empty: no deduplication.
+    Result store(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries);
+
+    // Outcomes, from delivery threads; written asynchronously (a crash before the write means a redelivery,
+    // which the delivery key makes harmless).
+    void delivered(const DeliveryJob &job, const std::string &destination, const std::string &native_id);
+    void attempted(const DeliveryJob &job);
+    void dead(const DeliveryJob &job, const std::string &reason);
+
+    std::optional<std::string> mapped_id(const std::string &source, const std::string &source_native,
+                                         const std::string &destination);
+    bool posted_by_us(const std::string &instance, const std::string &native_id);
+
+    // Dead letters (the admin API and the CLI).
+    std::vector<StoredDelivery> dead_letters();
+    std::optional<StoredDelivery> dead_letter(int64_t seq);
+    // Moves a dead letter back into the outbox and dispatches it; false when there is no such dead letter.
+    bool replay(int64_t seq);
+    bool drop(int64_t seq);
+
+private:
+    struct StoreOp {
+        std::string source, dedupe_key;
+        std::vector<Entry> entries;
+        std::promise<Result> done;
+    };
+    struct DeliveredOp {
+        int64_t seq;
+        std::string source, source_native, destination, destination_native, message_id;
+    };
+    struct AttemptOp {
+        int64_t seq;
+        uint32_t attempts;
+        std::string error;
+    };
+    struct DeadOp {
+        int64_t seq;
+        std::string reason;
+    };
+    struct ReplayOp {
+        int64_t seq;
+        bool drop_only;
+        std::promise<bool> done;
+    };
+    using Op = std::variant<StoreOp, DeliveredOp, AttemptOp, DeadOp, ReplayOp>;
+
+    void run();
+    void push(Op op);
+
+    Settings settings_;
+    Metrics &metrics_;
+    Metric &commits_, &stored_, &duplicates_, &dead_letters_;
+    std::unique_ptr<OutboxStore> writer_store_, reader_store_;
+    std::mutex reader_mutex_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Op> ops_;
+    bool stopping_ = false;
+    std::thread writer_;
+    Dispatch dispatch_;
+
+    // Recent id mappings, so a reply right after its original finds it before the write is committed.
+    std::mutex cache_mutex_;
+    std::unordered_map<std::string, std::string> recent_ids_;
+    std::unordered_set<std::string> recent_posts_;
+};
+
+} // namespace relais

@@ -1,0 +1,282 @@
+#include "deliver/outbox_store.hpp"
+
+#include <relais/message_json.hpp>
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace relais {
+
+namespace {
+const char *schema = R"sql(
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  destination TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  route TEXT NOT NULL,
+  delivery_key TEXT NOT NULL,
+  message TEXT NOT NULL,
+  rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  enqueued_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  destination TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  route TEXT NOT NULL,
+  delivery_key TEXT NOT NULL,
+  message TEXT NOT NULL,
+  rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  enqueued_ms INTEGER NOT NULL,
+  failed_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS id_map (
+  source TEXT NOT NULL,
+  source_native TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  destination_native TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  PRIMARY KEY (source, source_native, destination)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS id_map_by_destination ON id_map (destination, destination_native);
+CREATE TABLE IF NOT EXISTS seen (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (source, key)) WITHOUT ROWID;
+)sql";
+
+void bind(sqlite3_stmt *s, int i, const std::string &v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+std::string text(sqlite3_stmt *s, int col) {
+    auto *p = reinterpret_cast<const char *>(sqlite3_column_text(s, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+// Runs a statement that returns no rows, and resets it.
+void run(sqlite3 *db, sqlite3_stmt *s) {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        throw std::runtime_error(std::string("outbox: ") + sqlite3_errmsg(db));
+}
+} // namespace
+
+OutboxStore::OutboxStore(const std::string &path, Sync sync) : path_(path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw std::runtime_error("cannot open the outbox " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec(sync == Sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec(schema);
+}
+
+OutboxStore::~OutboxStore() {
+    for (auto &[sql, s] : statements_) sqlite3_finalize(s);
+    sqlite3_close(db_);
+}
+
+void OutboxStore::exec(const char *sql) {
+    char *err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw std::runtime_error("outbox " + path_ + ": " + msg);
+    }
+}
+
+sqlite3_stmt *OutboxStore::statement(const char *sql) {
+    for (auto &[text, s] : statements_)
+        if (text == sql) return s;
+    sqlite3_stmt *s = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+        throw std::runtime_error(std::string("outbox: ") + sqlite3_errmsg(db_));
+    statements_.emplace_back(sql, s);
+    return s;
+}
+
+void OutboxStore::begin() { exec("BEGIN IMMEDIATE"); }
+void OutboxStore::commit() { exec("COMMIT"); }
+void OutboxStore::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+int64_t OutboxStore::enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms) {
+    auto *s = statement("INSERT INTO outbox (destination, channel, route, delivery_key, message, rendered, attempts,"
+                        " enqueued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    bind(s, 1, destination);
+    bind(s, 2, job.channel);
+    bind(s, 3, job.route);
+    bind(s, 4, job.delivery_key);
+    bind(s, 5, message_to_json(job.message));
+    bind(s, 6, job.rendered);
+    sqlite3_bind_int64(s, 7, job.attempts);
+    sqlite3_bind_int64(s, 8, now_ms);
+    run(db_, s);
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void OutboxStore::remove(int64_t seq) {
+    auto *s = statement("DELETE FROM outbox WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, seq);
+    run(db_, s);
+}
+
+void OutboxStore::record_attempt(int64_t seq, uint32_t attempts, const std::string &error) {
+    auto *s = statement("UPDATE outbox SET attempts = ?2, last_error = ?3 WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int64(s, 2, attempts);
+    bind(s, 3, error);
+    run(db_, s);
+}
+
+void OutboxStore::kill(int64_t seq, const std::string &reason, int64_t now_ms) {
+    auto *s = statement("INSERT INTO dead_letters (destination, channel, route, delivery_key, message, rendered,"
+                        " attempts, last_error, enqueued_ms, failed_ms)"
+                        " SELECT destination, channel, route, delivery_key, message, rendered, attempts, ?2,"
+                        " enqueued_ms, ?3 FROM outbox WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, seq);
+    bind(s, 2, reason);
+    sqlite3_bind_int64(s, 3, now_ms);
+    run(db_, s);
+    remove(seq);
+}
+
+int64_t OutboxStore::revive(int64_t dead_seq, int64_t now_ms) {
+    auto *s = statement("INSERT INTO outbox (destination, channel, route, delivery_key, message, rendered, attempts,"
+                        " last_error, enqueued_ms) SELECT destination, channel, route, delivery_key, message,"
+                        " rendered, 0, last_error, ?2 FROM dead_letters WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, dead_seq);
+    sqlite3_bind_int64(s, 2, now_ms);
+    run(db_, s);
+    if (sqlite3_changes(db_) == 0) return 0;
+    int64_t seq = sqlite3_last_insert_rowid(db_);
+    drop_dead(dead_seq);
+    return seq;
+}
+
+bool OutboxStore::drop_dead(int64_t dead_seq) {
+    auto *s = statement("DELETE FROM dead_letters WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, dead_seq);
+    run(db_, s);
+    return sqlite3_changes(db_) > 0;
+}
+
+bool OutboxStore::seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms) {
+    auto *get = statement("SELECT seen_ms FROM seen WHERE source = ?1 AND key = ?2");
+    bind(get, 1, source);
+    bind(get, 2, key);
+    bool seen = sqlite3_step(get) == SQLITE_ROW && sqlite3_column_int64(get, 0) >= since_ms;
+    sqlite3_reset(get);
+    if (seen) return true;
+    auto *put = statement("INSERT INTO seen (source, key, seen_ms) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (source, key) DO UPDATE SET seen_ms = excluded.seen_ms");
+    bind(put, 1, source);
+    bind(put, 2, key);
+    sqlite3_bind_int64(put, 3, now_ms);
+    run(db_, put);
+    return false;
+}
+
+void OutboxStore::forget_seen_before(int64_t before_ms) {
+    auto *s = statement("DELETE FROM seen WHERE seen_ms < ?1");
+    sqlite3_bind_int64(s, 1, before_ms);
+    run(db_, s);
+}
+
+void OutboxStore::map_ids(const std::string &source, const std::string &source_native, const std::string &destination,
+                          const std::string &destination_native, const std::string &message_id) {
+    auto *s = statement("INSERT OR REPLACE INTO id_map (source, source_native, destination, destination_native,"
+                        " message_id) VALUES (?1, ?2, ?3, ?4, ?5)");
+    bind(s, 1, source);
+    bind(s, 2, source_native);
+    bind(s, 3, destination);
+    bind(s, 4, destination_native);
+    bind(s, 5, message_id);
+    run(db_, s);
+}
+
+std::vector<StoredDelivery> OutboxStore::read_rows(sqlite3_stmt *s, bool dead) {
+    std::vector<StoredDelivery> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        StoredDelivery d;
+        d.seq = sqlite3_column_int64(s, 0);
+        d.destination = text(s, 1);
+        d.job.channel = text(s, 2);
+        d.job.route = text(s, 3);
+        d.job.delivery_key = text(s, 4);
+        std::string error;
+        if (!message_from_json(text(s, 5), d.job.message, error))
+            d.job.message.text = "(unreadable stored message: " + error + ")";
+        d.job.rendered = text(s, 6);
+        d.job.attempts = static_cast<uint32_t>(sqlite3_column_int64(s, 7));
+        d.last_error = text(s, 8);
+        d.enqueued_ms = sqlite3_column_int64(s, 9);
+        if (dead) d.failed_ms = sqlite3_column_int64(s, 10);
+        out.push_back(std::move(d));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("outbox: ") + sqlite3_errmsg(db_));
+    return out;
+}
+
+std::vector<StoredDelivery> OutboxStore::pending() {
+    return read_rows(statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
+                               " last_error, enqueued_ms FROM outbox ORDER BY seq"),
+                     false);
+}
+
+std::optional<StoredDelivery> OutboxStore::pending_delivery(int64_t seq) {
+    auto *s = statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
+                        " last_error, enqueued_ms FROM outbox WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, seq);
+    auto rows = read_rows(s, false);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::vector<StoredDelivery> OutboxStore::dead_letters(size_t limit) {
+    auto *s = statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
+                        " last_error, enqueued_ms, failed_ms FROM dead_letters ORDER BY seq LIMIT ?1");
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(limit));
+    return read_rows(s, true);
+}
+
+std::optional<StoredDelivery> OutboxStore::dead_letter(int64_t seq) {
+    auto *s = statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
+                        " last_error, enqueued_ms, failed_ms FROM dead_letters WHERE seq = ?1");
+    sqlite3_bind_int64(s, 1, seq);
+    auto rows = read_rows(s, true);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::optional<std::string> OutboxStore::mapped_id(const std::string &source, const std::string &source_native,
+                                                  const std::string &destination) {
+    auto *s = statement("SELECT destination_native FROM id_map WHERE source = ?1 AND source_native = ?2"
+                        " AND destination = ?3");
+    bind(s, 1, source);
+    bind(s, 2, source_native);
+    bind(s, 3, destination);
+    std::optional<std::string> out;
+    if (sqlite3_step(s) == SQLITE_ROW) out = text(s, 0);
+    sqlite3_reset(s);
+    return out;
+}
+
+bool OutboxStore::posted_by_us(const std::string &instance, const std::string &native_id) {
+    auto *s = statement("SELECT 1 FROM id_map WHERE destination = ?1 AND destination_native = ?2 LIMIT 1");
+    bind(s, 1, instance);
+    bind(s, 2, native_id);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_reset(s);
+    return found;
+}
+
+} // namespace relais

@@ -1,0 +1,76 @@
+// The durable side of delivery: one SQLite file (outbox.db, WAL) holding the deliveries not yet made, the dead
+// letters, the map of native ids across networks, and the keys seen for deduplication. Not thread-safe: one
+// OutboxStore per thread (the daemon's writer thread, a delivery thread's reader, or the CLI).
+#pragma once
+
+#include "deliver/delivery.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace relais {
+
+struct StoredDelivery {
+    int64_t seq = 0;
+    std::string destination;
+    DeliveryJob job;
+    std::string last_error;
+    int64_t enqueued_ms = 0;
+    int64_t failed_ms = 0; // dead letters only
+};
+
+class OutboxStore {
+public:
+    enum class Sync { normal, full };
+    // Opens or creates the file. Throws std::runtime_error naming it on failure.
+    OutboxStore(const std::string &path, Sync sync = Sync::normal);
+    ~OutboxStore();
+    OutboxStore(const OutboxStore &) = delete;
+    OutboxStore &operator=(const OutboxStore &) = delete;
+
+    void begin();
+    void commit();
+    void rollback();
+
+    // Inside a transaction.
+    int64_t enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms);
+    void remove(int64_t seq);
+    void record_attempt(int64_t seq, uint32_t attempts, const std::string &error);
+    // Moves a delivery to the dead letters (a no-op when it is no longer in the outbox).
+    void kill(int64_t seq, const std::string &reason, int64_t now_ms);
+    // Puts a dead letter back at the end of its destination's outbox; returns its new seq, or 0 if unknown.
+    int64_t revive(int64_t dead_seq, int64_t now_ms);
+    bool drop_dead(int64_t dead_seq);
+    // True when `key` from `source` was seen since `since_ms`; records it either way.
+    bool seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms);
+    void forget_seen_before(int64_t before_ms);
+    void map_ids(const std::string &source, const std::string &source_native, const std::string &destination,
+                 const std::string &destination_native, const std::string &message_id);
+
+    // Reads.
+    std::vector<StoredDelivery> pending(); // every destination, oldest first
+    std::vector<StoredDelivery> dead_letters(size_t limit = 1000);
+    std::optional<StoredDelivery> dead_letter(int64_t seq);
+    std::optional<StoredDelivery> pending_delivery(int64_t seq);
+    // The native id on `destination` of the message known on `source` as `source_native`.
+    std::optional<std::string> mapped_id(const std::string &source, const std::string &source_native,
+                                         const std::string &destination);
+    // True when `native_id` on `instance` is a message Relais itself posted there (an echo of its own post).
+    bool posted_by_us(const std::string &instance, const std::string &native_id);
+
+private:
+    sqlite3_stmt *statement(const char *sql);
+    std::vector<StoredDelivery> read_rows(sqlite3_stmt *s, bool dead);
+    void exec(const char *sql);
+
+    std::string path_;
+    sqlite3 *db_ = nullptr;
+    std::vector<std::pair<const char *, sqlite3_stmt *>> statements_;
+};
+
+} // namespace relais
