@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS seen (
   PRIMARY KEY (source, key)) WITHOUT ROWID;
 )sql";
 
-void bind(sqlite3_stmt *s, int i, const std::string &v) {
+void bind_text(sqlite3_stmt *s, int i, const std::string &v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 std::string text(sqlite3_stmt *s, int col) {
@@ -109,12 +109,12 @@ void OutboxStore::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, n
 int64_t OutboxStore::enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms) {
     auto *s = statement("INSERT INTO outbox (destination, channel, route, delivery_key, message, rendered, attempts,"
                         " enqueued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    bind(s, 1, destination);
-    bind(s, 2, job.channel);
-    bind(s, 3, job.route);
-    bind(s, 4, job.delivery_key);
-    bind(s, 5, message_to_json(job.message));
-    bind(s, 6, job.rendered);
+    bind_text(s, 1, destination);
+    bind_text(s, 2, job.channel);
+    bind_text(s, 3, job.route);
+    bind_text(s, 4, job.delivery_key);
+    bind_text(s, 5, message_to_json(job.message));
+    bind_text(s, 6, job.rendered);
     sqlite3_bind_int64(s, 7, job.attempts);
     sqlite3_bind_int64(s, 8, now_ms);
     run(db_, s);
@@ -131,7 +131,7 @@ void OutboxStore::record_attempt(int64_t seq, uint32_t attempts, const std::stri
     auto *s = statement("UPDATE outbox SET attempts = ?2, last_error = ?3 WHERE seq = ?1");
     sqlite3_bind_int64(s, 1, seq);
     sqlite3_bind_int64(s, 2, attempts);
-    bind(s, 3, error);
+    bind_text(s, 3, error);
     run(db_, s);
 }
 
@@ -141,7 +141,7 @@ void OutboxStore::kill(int64_t seq, const std::string &reason, int64_t now_ms) {
                         " SELECT destination, channel, route, delivery_key, message, rendered, attempts, ?2,"
                         " enqueued_ms, ?3 FROM outbox WHERE seq = ?1");
     sqlite3_bind_int64(s, 1, seq);
-    bind(s, 2, reason);
+    bind_text(s, 2, reason);
     sqlite3_bind_int64(s, 3, now_ms);
     run(db_, s);
     remove(seq);
@@ -169,15 +169,15 @@ bool OutboxStore::drop_dead(int64_t dead_seq) {
 
 bool OutboxStore::seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms) {
     auto *get = statement("SELECT seen_ms FROM seen WHERE source = ?1 AND key = ?2");
-    bind(get, 1, source);
-    bind(get, 2, key);
+    bind_text(get, 1, source);
+    bind_text(get, 2, key);
     bool seen = sqlite3_step(get) == SQLITE_ROW && sqlite3_column_int64(get, 0) >= since_ms;
     sqlite3_reset(get);
     if (seen) return true;
     auto *put = statement("INSERT INTO seen (source, key, seen_ms) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (source, key) DO UPDATE SET seen_ms = excluded.seen_ms");
-    bind(put, 1, source);
-    bind(put, 2, key);
+    bind_text(put, 1, source);
+    bind_text(put, 2, key);
     sqlite3_bind_int64(put, 3, now_ms);
     run(db_, put);
     return false;
@@ -193,11 +193,11 @@ void OutboxStore::map_ids(const std::string &source, const std::string &source_n
                           const std::string &destination_native, const std::string &message_id) {
     auto *s = statement("INSERT OR REPLACE INTO id_map (source, source_native, destination, destination_native,"
                         " message_id) VALUES (?1, ?2, ?3, ?4, ?5)");
-    bind(s, 1, source);
-    bind(s, 2, source_native);
-    bind(s, 3, destination);
-    bind(s, 4, destination_native);
-    bind(s, 5, message_id);
+    bind_text(s, 1, source);
+    bind_text(s, 2, source_native);
+    bind_text(s, 3, destination);
+    bind_text(s, 4, destination_native);
+    bind_text(s, 5, message_id);
     run(db_, s);
 }
 
@@ -261,9 +261,9 @@ std::optional<std::string> OutboxStore::mapped_id(const std::string &source, con
                                                   const std::string &destination) {
     auto *s = statement("SELECT destination_native FROM id_map WHERE source = ?1 AND source_native = ?2"
                         " AND destination = ?3");
-    bind(s, 1, source);
-    bind(s, 2, source_native);
-    bind(s, 3, destination);
+    bind_text(s, 1, source);
+    bind_text(s, 2, source_native);
+    bind_text(s, 3, destination);
     std::optional<std::string> out;
     if (sqlite3_step(s) == SQLITE_ROW) out = text(s, 0);
     sqlite3_reset(s);
@@ -272,8 +272,8 @@ std::optional<std::string> OutboxStore::mapped_id(const std::string &source, con
 
 bool OutboxStore::posted_by_us(const std::string &instance, const std::string &native_id) {
     auto *s = statement("SELECT 1 FROM id_map WHERE destination = ?1 AND destination_native = ?2 LIMIT 1");
-    bind(s, 1, instance);
-    bind(s, 2, native_id);
+    bind_text(s, 1, instance);
+    bind_text(s, 2, native_id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_reset(s);
     return found;

@@ -44,7 +44,17 @@ std::vector<std::string> plugin_folders(const std::vector<std::string> &cli_dirs
     boost::system::error_code ec;
     auto exe = boost::dll::program_location(ec);
     if (!ec) out.push_back((fs::path(exe.string()).parent_path().parent_path() / "lib/relais/plugins").string());
-    return out;
+    // The same folder named twice (a relative and an absolute path, say) is searched once.
+    std::vector<std::string> unique;
+    std::vector<fs::path> seen;
+    for (const auto &folder : out) {
+        std::error_code fec;
+        fs::path canonical = fs::weakly_canonical(folder, fec);
+        if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
+        seen.push_back(canonical);
+        unique.push_back(folder);
+    }
+    return unique;
 }
 
 void PluginCatalog::scan(const std::vector<std::string> &folders) {

@@ -21,7 +21,7 @@ sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
         throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db));
     return s;
 }
-void bind(sqlite3_stmt *s, int i, std::string_view v) {
+void bind_text(sqlite3_stmt *s, int i, std::string_view v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 } // namespace
@@ -53,8 +53,8 @@ KvStore::~KvStore() {
 
 std::optional<std::string> KvStore::get(std::string_view ns, std::string_view key) {
     std::lock_guard lock(mutex_);
-    bind(get_, 1, ns);
-    bind(get_, 2, key);
+    bind_text(get_, 1, ns);
+    bind_text(get_, 2, key);
     std::optional<std::string> out;
     if (sqlite3_step(get_) == SQLITE_ROW) {
         auto *data = static_cast<const char *>(sqlite3_column_blob(get_, 0));
@@ -66,8 +66,8 @@ std::optional<std::string> KvStore::get(std::string_view ns, std::string_view ke
 
 bool KvStore::put(std::string_view ns, std::string_view key, std::string_view value) {
     std::lock_guard lock(mutex_);
-    bind(put_, 1, ns);
-    bind(put_, 2, key);
+    bind_text(put_, 1, ns);
+    bind_text(put_, 2, key);
     sqlite3_bind_blob(put_, 3, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     bool ok = sqlite3_step(put_) == SQLITE_DONE;
     sqlite3_reset(put_);
@@ -76,8 +76,8 @@ bool KvStore::put(std::string_view ns, std::string_view key, std::string_view va
 
 bool KvStore::erase(std::string_view ns, std::string_view key) {
     std::lock_guard lock(mutex_);
-    bind(erase_, 1, ns);
-    bind(erase_, 2, key);
+    bind_text(erase_, 1, ns);
+    bind_text(erase_, 2, key);
     bool ok = sqlite3_step(erase_) == SQLITE_DONE;
     sqlite3_reset(erase_);
     return ok;

@@ -1,0 +1,257 @@
+"""Runs the real relais daemon against real local peers, for the integration tests.
+
+Everything listens on 127.0.0.1 with ports the kernel picks; every wait is bounded.
+"""
+import base64
+import hashlib
+import http.server as http_server
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+RELAIS = os.environ.get("RELAIS_BIN", "relais")
+PLUGIN_DIR = os.environ.get("RELAIS_PLUGIN_DIR", "")
+FIXTURE_DIR = os.environ.get("RELAIS_FIXTURE_DIR", "")
+SOURCE_DIR = os.environ.get("RELAIS_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, body=None, headers=None, timeout=5.0):
+    """One request; returns (status, headers, body bytes). Never raises on HTTP errors."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None and "Content-Type" not in (headers or {}):
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def relais(*args, timeout=60, cwd=None):
+    """Runs a relais subcommand to completion; returns CompletedProcess with text output."""
+    cmd = [RELAIS, *args]
+    if PLUGIN_DIR and args and args[0] in ("run", "check", "plugins", "explain", "archive"):
+        pos = 2 if args[0] == "archive" else 1
+        cmd = [RELAIS, *args[:pos], "--plugin-dir", PLUGIN_DIR, *args[pos:]]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+class Daemon:
+    """A relais daemon on a config written to a fresh folder. Use as a context manager."""
+
+    def __init__(self, config_text, extra_plugin_dirs=(), cwd=None):
+        self.dir = tempfile.mkdtemp(prefix="relais-it-")
+        self.admin_port = free_port()
+        self.config_path = os.path.join(self.dir, "relais.yaml")
+        text = config_text.replace("@DATA@", os.path.join(self.dir, "data")).replace("@ADMIN@", str(self.admin_port))
+        with open(self.config_path, "w") as f:
+            f.write(text)
+        self.log_path = os.path.join(self.dir, "relais.log")
+        self.extra_plugin_dirs = list(extra_plugin_dirs)
+        self.cwd = cwd or self.dir
+        self.proc = None
+
+    def start(self, expect_healthy=True):
+        cmd = [RELAIS, "run", "-c", self.config_path]
+        for d in ([PLUGIN_DIR] if PLUGIN_DIR else []) + self.extra_plugin_dirs:
+            cmd += ["--plugin-dir", d]
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.cwd)
+        if expect_healthy:
+            wait_until(self._healthy, 20, "the daemon's /healthz")
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"relais exited with {self.proc.returncode}:\n{self.logs()}")
+        try:
+            return http("GET", self.admin("/healthz"), timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def admin(self, path):
+        return f"http://127.0.0.1:{self.admin_port}{path}"
+
+    def metrics(self):
+        return http("GET", self.admin("/metrics"))[2].decode()
+
+    def metric(self, name, **labels):
+        """The value of one series in /metrics, 0 when absent."""
+        want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+        for line in self.metrics().splitlines():
+            if line.startswith(want + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def logs(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("relais did not stop within %ss of SIGTERM" % timeout)
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if not exc[0]:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Sink:
+    """A real HTTP server that records what is POSTed to it and answers as told."""
+
+    def __init__(self):
+        self.received = []  # (path, headers, body bytes)
+        self.lock = threading.Lock()
+        self.answers = []  # queue of (status, headers) for the next requests; default 200
+        sink = self
+
+        class Handler(http_server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with sink.lock:
+                    status, headers = sink.answers.pop(0) if sink.answers else (200, {})
+                    if status < 300:
+                        sink.received.append((self.path, dict(self.headers), body))
+                payload = b'{"ok": true}'
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/in"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def bodies(self):
+        with self.lock:
+            return [json.loads(b) for _, _, b in self.received]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class WebSocket:
+    """A minimal RFC 6455 client (text frames only), enough to read what a daemon pushes."""
+
+    def __init__(self, host, port, path, headers=None, timeout=10):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket", "Connection: Upgrade",
+                 f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise AssertionError("the server closed the WebSocket handshake")
+            response += chunk
+        head, self.buffer = response.split(b"\r\n\r\n", 1)
+        status = head.split(b"\r\n")[0]
+        if b" 101 " not in status:
+            raise AssertionError(f"WebSocket upgrade refused: {status!r}")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        if accept not in head:
+            raise AssertionError("bad Sec-WebSocket-Accept")
+
+    def _read(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("WebSocket closed")
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def recv(self):
+        """The next text message (control frames are skipped)."""
+        while True:
+            b0, b1 = self._read(2)
+            length = b1 & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", self._read(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", self._read(8))[0]
+            mask = self._read(4) if b1 & 0x80 else None
+            data = self._read(length)
+            if mask:
+                data = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+            opcode = b0 & 0x0F
+            if opcode == 0x8:
+                raise EOFError("WebSocket closed by the server")
+            if opcode in (0x1, 0x0):
+                return data.decode()
+
+    def send(self, text):
+        data = text.encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])
+        if len(data) < 126:
+            header += bytes([0x80 | len(data)])
+        elif len(data) < 65536:
+            header += bytes([0x80 | 126]) + struct.pack(">H", len(data))
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", len(data))
+        self.sock.sendall(header + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(data)))
+
+    def close(self):
+        self.sock.close()
