@@ -39,6 +39,29 @@ void Pipeline::add_destination(const std::string &instance, std::unique_ptr<Dest
     queues_[instance] = std::move(queue);
 }
 
+namespace {
+constexpr int64_t echo_window_ms = 120'000;
+std::string echo_key(const std::string &instance, const std::string &text) { return instance + '\x1f' + text; }
+} // namespace
+
+void Pipeline::remember_sent(const std::string &destination, const std::string &rendered) {
+    const int64_t now = now_ms();
+    std::lock_guard lock(echo_mutex_);
+    if (recently_sent_.size() > 50'000)
+        for (auto it = recently_sent_.begin(); it != recently_sent_.end();)
+            it = it->second < now ? recently_sent_.erase(it) : std::next(it);
+    recently_sent_[echo_key(destination, rendered)] = now + echo_window_ms;
+}
+
+bool Pipeline::is_echo(const std::string &source, const std::string &text) {
+    std::lock_guard lock(echo_mutex_);
+    auto it = recently_sent_.find(echo_key(source, text));
+    if (it == recently_sent_.end()) return false;
+    bool fresh = it->second >= now_ms();
+    recently_sent_.erase(it); // one post, one echo: the same words written again later are a new message
+    return fresh;
+}
+
 void Pipeline::dispatch(const std::string &destination, DeliveryJob job) {
     auto q = queues_.find(destination);
     if (q == queues_.end()) {
@@ -46,6 +69,7 @@ void Pipeline::dispatch(const std::string &destination, DeliveryJob job) {
                      destination);
         return;
     }
+    remember_sent(destination, job.rendered);
     q->second->push(std::move(job));
 }
 
@@ -92,7 +116,7 @@ void Pipeline::normalise(const std::string &source, Message &m) const {
 int Pipeline::accept(const std::string &source, Message &&m) {
     if (closing_) return RELAIS_E_STOPPING;
     normalise(source, m);
-    if (outbox_ && outbox_->posted_by_us(source, m.native_id)) {
+    if ((outbox_ && outbox_->posted_by_us(source, m.native_id)) || is_echo(source, m.text)) {
         echoes_.add(); // the network showing us our own post: relaying it would loop
         return RELAIS_OK;
     }

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <string>
 
@@ -40,12 +42,17 @@ public:
 
 private:
     std::string dedupe_key(const std::string &source, const Message &m) const;
+    // Remembers what was sent where, so that the network showing it back is recognised as an echo.
+    void remember_sent(const std::string &destination, const std::string &rendered);
+    bool is_echo(const std::string &source, const std::string &text);
 
     Router router_;
     Metrics &metrics_;
     Outbox *outbox_;
     std::map<std::string, std::unique_ptr<DestinationQueue>> queues_;
     std::atomic<bool> closing_{false};
+    std::mutex echo_mutex_;
+    std::unordered_map<std::string, int64_t> recently_sent_; // destination + text → until (ms)
     Metric &dropped_, &unrouted_;
     std::map<std::string, Metric *> received_; // by source, registered up front
     std::map<std::string, Metric *> refused_confidentiality_;

@@ -1,8 +1,12 @@
+#include "route/match_index.hpp"
 #include "route/rules.hpp"
 
 #include <relais/plugin.h>
 
+#include <re2/filtered_re2.h>
+
 #include <algorithm>
+#include <unordered_map>
 
 namespace relais {
 
@@ -267,6 +271,192 @@ RouteTable compile_routes(const Config &config, std::vector<InstanceFacts> insta
         table.routes.push_back(std::move(*route));
     }
     return table;
+}
+
+// The match index: the compiled form of the routes' conditions that Router::route reads (see match_index.hpp).
+
+uint32_t StringIds::add(std::string_view s) {
+    uint64_t h = hash(s);
+    if (uint32_t id = find(s, h); id != no_id) return id;
+    if ((strings_.size() + 1) * 2 > slots_.size()) rehash(std::max<size_t>(16, slots_.size() * 2));
+    auto id = static_cast<uint32_t>(strings_.size());
+    strings_.emplace_back(s);
+    size_t i = h & mask_;
+    while (slots_[i].id != no_id) i = (i + 1) & mask_;
+    slots_[i] = Slot{h, id};
+    return id;
+}
+
+void StringIds::rehash(size_t capacity) {
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    for (uint32_t id = 0; id < strings_.size(); ++id) {
+        uint64_t h = hash(strings_[id]);
+        size_t i = h & mask_;
+        while (slots_[i].id != no_id) i = (i + 1) & mask_;
+        slots_[i] = Slot{h, id};
+    }
+}
+
+void Substrings::add(std::string_view s, uint32_t id) {
+    if (s.empty()) return;
+    if (trie_.empty()) trie_.push_back(std::make_unique<Node>());
+    uint32_t state = 0;
+    for (unsigned char c : s) {
+        if (!trie_[state]->next[c]) {
+            trie_[state]->next[c] = static_cast<uint32_t>(trie_.size());
+            trie_.push_back(std::make_unique<Node>());
+        }
+        state = trie_[state]->next[c];
+        if (!byte_class_[c]) byte_class_[c] = static_cast<uint8_t>(++classes_);
+    }
+    trie_[state]->ids.push_back(id);
+}
+
+void Substrings::build() {
+    if (trie_.empty()) return;
+    ++classes_; // class 0: the bytes no string holds
+    const size_t n = trie_.size();
+    std::vector<uint32_t> fail(n, 0), order{0};
+    delta_.assign(n * classes_, 0);
+    // Breadth first, so a state's fail state is complete before the state itself.
+    for (size_t k = 0; k < order.size(); ++k) {
+        uint32_t s = order[k];
+        if (s != 0)
+            for (uint32_t id : trie_[fail[s]]->ids) trie_[s]->ids.push_back(id);
+        for (int c = 0; c < 256; ++c) {
+            if (!byte_class_[c]) continue;
+            uint32_t t = trie_[s]->next[c];
+            uint32_t via_fail = s == 0 ? 0 : delta_[fail[s] * classes_ + byte_class_[c]];
+            if (t) {
+                fail[t] = via_fail;
+                order.push_back(t);
+                delta_[s * classes_ + byte_class_[c]] = t;
+            } else {
+                delta_[s * classes_ + byte_class_[c]] = via_fail;
+            }
+        }
+    }
+    out_begin_.assign(n + 1, 0);
+    for (size_t s = 0; s < n; ++s) {
+        out_begin_[s] = static_cast<uint32_t>(out_.size());
+        std::sort(trie_[s]->ids.begin(), trie_[s]->ids.end());
+        trie_[s]->ids.erase(std::unique(trie_[s]->ids.begin(), trie_[s]->ids.end()), trie_[s]->ids.end());
+        out_.insert(out_.end(), trie_[s]->ids.begin(), trie_[s]->ids.end());
+    }
+    out_begin_[n] = static_cast<uint32_t>(out_.size());
+    trie_.clear();
+    trie_.shrink_to_fit();
+}
+
+namespace {
+
+// The strings a regex cannot match without (lower-cased), as RE2's FilteredRE2 works them out; empty when there
+// is none to rely on. Literals with non-ASCII bytes are not relied on: RE2 lower-cases them with Unicode rules
+// that a byte-wise lower-casing of the text would not follow.
+std::vector<std::string> required_literals(const RE2 &re) {
+    re2::FilteredRE2 filter(3);
+    int id = 0;
+    if (filter.Add(re.pattern(), re.options(), &id) != RE2::NoError) return {};
+    std::vector<std::string> literals;
+    filter.Compile(&literals);
+    for (const auto &l : literals)
+        for (unsigned char c : l)
+            if (c >= 0x80) return {};
+    return literals;
+}
+
+} // namespace
+
+MatchIndex::MatchIndex(const RouteTable &table) {
+    const size_t n = table.routes.size();
+    routes.resize(n);
+    bitset_words = (n + 63) / 64;
+    always.assign(bitset_words, 0);
+
+    std::unordered_map<std::string, uint32_t> keyword_ids, regex_ids, literal_ids;
+    auto keyword_id = [&](const std::string &k) {
+        auto [it, fresh] = keyword_ids.try_emplace(k, static_cast<uint32_t>(keywords.size()));
+        if (!fresh) return it->second;
+        keywords.push_back(Keyword{k, false, {}});
+        // Every word of a keyword found on word boundaries is a whole word of the text: looking up the longest
+        // one tells when the keyword may be there.
+        std::string_view longest;
+        for (size_t i = 0; i < k.size();) {
+            if (!is_word_byte(static_cast<unsigned char>(k[i]))) {
+                ++i;
+                continue;
+            }
+            size_t j = i;
+            while (j < k.size() && is_word_byte(static_cast<unsigned char>(k[j]))) ++j;
+            if (j - i > longest.size()) longest = std::string_view(k).substr(i, j - i);
+            i = j;
+        }
+        if (longest.empty()) {
+            wordless_keywords.push_back(it->second);
+        } else {
+            uint32_t w = words.add(longest);
+            if (word_keys.size() < words.size()) word_keys.resize(words.size());
+            word_keys[w].push_back(it->second);
+            keywords.back().one_word = longest.size() == k.size();
+        }
+        return it->second;
+    };
+    auto regex_id = [&](const std::shared_ptr<RE2> &re) {
+        auto [it, fresh] = regex_ids.try_emplace(re->pattern(), static_cast<uint32_t>(regexes.size()));
+        if (!fresh) return it->second;
+        std::vector<std::string> required = required_literals(*re);
+        regexes.push_back(Regex{re, required.empty(), {}});
+        for (const auto &l : required) {
+            auto [lit, new_literal] = literal_ids.try_emplace(l, static_cast<uint32_t>(literal_regexes.size()));
+            if (new_literal) {
+                literals.add(l, lit->second);
+                literal_regexes.emplace_back();
+            }
+            literal_regexes[lit->second].push_back(it->second);
+        }
+        return it->second;
+    };
+
+    for (size_t r = 0; r < n; ++r) {
+        const Conditions &c = table.routes[r].when;
+        RouteKeys &k = routes[r];
+        for (const auto &x : c.keywords) k.keywords.push_back(keyword_id(x));
+        for (const auto &x : c.tags_any) k.tags_any.push_back(tags.add(x));
+        for (const auto &x : c.tags_all) k.tags_all.push_back(tags.add(x));
+        for (const auto &x : c.mentions_any) k.mentions.push_back(mentions.add(x));
+        for (const auto &x : c.regexes) k.regexes.push_back(regex_id(x));
+        any_author = any_author || !c.authors.empty();
+        any_language = any_language || !c.languages.empty();
+        for (const auto &a : table.routes[r].actions)
+            for (const auto &t : a.tags) tags.add(t);
+    }
+    literals.build();
+    tag_routes.resize(tags.size());
+    mention_routes.resize(mentions.size());
+
+    // Each route's gate: one condition it cannot match without, the most telling first.
+    for (size_t r = 0; r < n; ++r) {
+        const RouteKeys &k = routes[r];
+        auto id = static_cast<uint32_t>(r);
+        auto anchored = [&](uint32_t kw) {
+            return std::find(wordless_keywords.begin(), wordless_keywords.end(), kw) == wordless_keywords.end();
+        };
+        auto regex_gated = [&](uint32_t re) { return !regexes[re].always; };
+        if (!k.keywords.empty() && std::all_of(k.keywords.begin(), k.keywords.end(), anchored)) {
+            for (uint32_t kw : k.keywords) keywords[kw].routes.push_back(id);
+        } else if (!k.tags_all.empty()) {
+            tag_routes[k.tags_all.front()].push_back(id);
+        } else if (!k.tags_any.empty()) {
+            for (uint32_t t : k.tags_any) tag_routes[t].push_back(id);
+        } else if (!k.mentions.empty()) {
+            for (uint32_t m : k.mentions) mention_routes[m].push_back(id);
+        } else if (!k.regexes.empty() && std::all_of(k.regexes.begin(), k.regexes.end(), regex_gated)) {
+            for (uint32_t re : k.regexes) regexes[re].routes.push_back(id);
+        } else {
+            always[r / 64] |= uint64_t{1} << (r % 64);
+        }
+    }
 }
 
 } // namespace relais

@@ -1,12 +1,12 @@
 #include "route/router.hpp"
 
+#include "route/match_index.hpp"
+
 #include <algorithm>
 
 namespace relais {
 
 namespace {
-
-bool is_word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80; }
 
 // A keyword or phrase found in text on word boundaries; both already lower-cased.
 bool contains_word(std::string_view text, std::string_view word) {
@@ -22,10 +22,14 @@ bool contains_word(std::string_view text, std::string_view word) {
     return false;
 }
 
-bool contains_lower(const std::vector<std::string> &haystack, const std::string &needle) {
-    for (const auto &s : haystack)
-        if (ascii_lower(s) == needle) return true;
-    return false;
+void lower_into(std::string &out, std::string_view s) {
+    out.assign(s);
+    for (char &c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
+template <class T> void grow(std::vector<T> &v, size_t n) {
+    if (v.size() < n) v.resize(n, T{});
 }
 
 std::string join(const std::vector<std::string> &items) {
@@ -34,51 +38,56 @@ std::string join(const std::vector<std::string> &items) {
     return out;
 }
 
-// Checks each condition; on the first that fails, says which (when `why` is given).
-bool conditions_hold(const Conditions &c, const Message &m, const std::string &lowered_text, std::string *why) {
-    auto fail = [&](std::string reason) {
-        if (why) *why = std::move(reason);
-        return false;
-    };
+// Says why a condition failed, when asked: the reason is built only then.
+template <class F> bool fail(std::string *why, F &&reason) {
+    if (why) *why = reason();
+    return false;
+}
+
+// Checks each condition, with the message's facts; on the first that fails, says which (when `why` is given).
+bool conditions_hold(const Conditions &c, const MatchIndex::RouteKeys &k, const Message &m, MessageFacts &facts,
+                     std::string *why) {
     if (!c.kinds.empty() && std::find(c.kinds.begin(), c.kinds.end(), m.kind) == c.kinds.end())
-        return fail("kind is " + std::string(kind_name(m.kind)));
+        return fail(why, [&] { return "kind is " + std::string(kind_name(m.kind)); });
     if (!c.channels.empty() && std::find(c.channels.begin(), c.channels.end(), m.channel) == c.channels.end())
-        return fail("channel '" + m.channel + "' is not in [" + join(c.channels) + "]");
+        return fail(why, [&] { return "channel '" + m.channel + "' is not in [" + join(c.channels) + "]"; });
     if (!c.authors.empty()) {
-        std::string a = ascii_lower(m.author), aid = ascii_lower(m.author_id);
+        const std::string &a = facts.lowered_author(), &aid = facts.lowered_author_id();
         if (std::find_if(c.authors.begin(), c.authors.end(), [&](auto &x) { return x == a || x == aid; }) ==
             c.authors.end())
-            return fail("author '" + (m.author_id.empty() ? m.author : m.author_id) + "' is not in [" +
-                        join(c.authors) + "]");
+            return fail(why, [&] {
+                return "author '" + (m.author_id.empty() ? m.author : m.author_id) + "' is not in [" +
+                       join(c.authors) + "]";
+            });
     }
-    if (!c.tags_any.empty() &&
-        std::none_of(c.tags_any.begin(), c.tags_any.end(), [&](auto &t) { return contains_lower(m.tags, t); }))
-        return fail("no tag in [" + join(c.tags_any) + "] (message tags: [" + join(m.tags) + "])");
-    for (const auto &t : c.tags_all)
-        if (!contains_lower(m.tags, t)) return fail("tag '" + t + "' missing (tags_all)");
-    if (!c.mentions_any.empty() && std::none_of(c.mentions_any.begin(), c.mentions_any.end(), [&](auto &x) {
-            return contains_lower(m.mentions, x);
-        }))
-        return fail("no mention of [" + join(c.mentions_any) + "]");
-    if (!c.keywords.empty() && std::none_of(c.keywords.begin(), c.keywords.end(), [&](auto &k) {
-            return contains_word(lowered_text, k);
-        }))
-        return fail("no keyword of [" + join(c.keywords) + "] in the text");
-    if (!c.regexes.empty() &&
-        std::none_of(c.regexes.begin(), c.regexes.end(), [&](auto &re) { return RE2::PartialMatch(m.text, *re); })) {
-        std::vector<std::string> patterns;
-        for (auto &re : c.regexes) patterns.push_back(re->pattern());
-        return fail("text matches no regex of [" + join(patterns) + "]");
+    auto tag = [&](uint32_t id) { return facts.tag(id); };
+    if (!k.tags_any.empty() && std::none_of(k.tags_any.begin(), k.tags_any.end(), tag))
+        return fail(why, [&] { return "no tag in [" + join(c.tags_any) + "] (message tags: [" + join(m.tags) + "])"; });
+    for (size_t i = 0; i < k.tags_all.size(); ++i)
+        if (!facts.tag(k.tags_all[i])) return fail(why, [&] { return "tag '" + c.tags_all[i] + "' missing (tags_all)"; });
+    if (!k.mentions.empty() &&
+        std::none_of(k.mentions.begin(), k.mentions.end(), [&](uint32_t id) { return facts.mention(id); }))
+        return fail(why, [&] { return "no mention of [" + join(c.mentions_any) + "]"; });
+    if (!k.keywords.empty() &&
+        std::none_of(k.keywords.begin(), k.keywords.end(), [&](uint32_t id) { return facts.keyword(id); }))
+        return fail(why, [&] { return "no keyword of [" + join(c.keywords) + "] in the text"; });
+    if (!k.regexes.empty() &&
+        std::none_of(k.regexes.begin(), k.regexes.end(), [&](uint32_t id) { return facts.regex(id, m); })) {
+        return fail(why, [&] {
+            std::vector<std::string> patterns;
+            for (auto &re : c.regexes) patterns.push_back(re->pattern());
+            return "text matches no regex of [" + join(patterns) + "]";
+        });
     }
     if (!c.languages.empty()) {
-        std::string lang = ascii_lower(m.language);
+        const std::string &lang = facts.lowered_language();
         if (std::none_of(c.languages.begin(), c.languages.end(), [&](auto &l) {
                 return lang == l || (lang.size() > l.size() && lang.compare(0, l.size(), l) == 0 && lang[l.size()] == '-');
             }))
-            return fail("language '" + m.language + "' is not in [" + join(c.languages) + "]");
+            return fail(why, [&] { return "language '" + m.language + "' is not in [" + join(c.languages) + "]"; });
     }
     if (!c.levels.empty() && std::find(c.levels.begin(), c.levels.end(), m.level) == c.levels.end())
-        return fail("level is " + std::string(level_name(m.level)));
+        return fail(why, [&] { return "level is " + std::string(level_name(m.level)); });
     return true;
 }
 
@@ -91,23 +100,149 @@ bool from_matches(const Route &r, const Message &m) {
 
 } // namespace
 
+void MessageFacts::scan(const MatchIndex &index, const Message &m) {
+    index_ = &index;
+    if (++epoch_ == 0) { // after 2^32 messages: forget every stamp rather than mistake an old one for new
+        for (auto *v : {&word_seen_, &keyword_seen_, &tag_seen_, &mention_seen_, &regex_possible_, &regex_done_})
+            std::fill(v->begin(), v->end(), 0);
+        epoch_ = 1;
+    }
+    grow(word_seen_, index.words.size());
+    grow(keyword_seen_, index.keywords.size());
+    grow(tag_seen_, index.tags.size());
+    grow(mention_seen_, index.mentions.size());
+    grow(regex_possible_, index.regexes.size());
+    grow(regex_done_, index.regexes.size());
+    grow(regex_result_, index.regexes.size());
+    candidates_.assign(index.always.begin(), index.always.end());
+
+    // One pass: lower the text and look up each of its words among the keywords' words.
+    const size_t n = m.text.size();
+    text_.resize(n);
+    words_found_.clear();
+    bool folds_to_ascii = false; // holds a byte that may start ſ or K (see below)
+    const bool lookup = index.words.size() > 0;
+    size_t start = std::string::npos;
+    uint64_t h = StringIds::hash_start;
+    auto word_ends = [&](size_t end) {
+        uint32_t w = index.words.find(std::string_view(text_).substr(start, end - start), h);
+        if (w != no_id && word_seen_[w] != epoch_) {
+            word_seen_[w] = epoch_;
+            words_found_.push_back(w);
+        }
+    };
+    for (size_t i = 0; i < n; ++i) {
+        auto c = static_cast<unsigned char>(m.text[i]);
+        if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
+        text_[i] = static_cast<char>(c);
+        if (is_word_byte(c)) {
+            folds_to_ascii = folds_to_ascii || c == 0xc5 || c == 0xe2;
+            if (start == std::string::npos) {
+                start = i;
+                h = StringIds::hash_start;
+            }
+            h = StringIds::hash_step(h, c);
+        } else if (start != std::string::npos) {
+            if (lookup) word_ends(i);
+            start = std::string::npos;
+        }
+    }
+    if (start != std::string::npos && lookup) word_ends(n);
+    for (uint32_t w : words_found_)
+        for (uint32_t k : index.word_keys[w]) {
+            const MatchIndex::Keyword &kw = index.keywords[k];
+            if (kw.one_word || contains_word(text_, kw.text)) {
+                keyword_seen_[k] = epoch_;
+                open_gates(kw.routes);
+            }
+        }
+    for (uint32_t k : index.wordless_keywords)
+        if (contains_word(text_, index.keywords[k].text)) keyword_seen_[k] = epoch_;
+
+    if (index.tags.size())
+        for (const auto &t : m.tags) {
+            lower_into(scratch_, t);
+            if (uint32_t id = index.tags.find(scratch_); id != no_id) add_tag(id);
+        }
+    if (index.mentions.size())
+        for (const auto &x : m.mentions) {
+            lower_into(scratch_, x);
+            uint32_t id = index.mentions.find(scratch_);
+            if (id != no_id && mention_seen_[id] != epoch_) {
+                mention_seen_[id] = epoch_;
+                open_gates(index.mention_routes[id]);
+            }
+        }
+    if (index.any_author) {
+        lower_into(author_, m.author);
+        lower_into(author_id_, m.author_id);
+    }
+    if (index.any_language) lower_into(language_, m.language);
+
+    // The regexes' required strings. RE2 lower-cases ſ (U+017F) to s and K (U+212A, Kelvin) to k when it works
+    // them out, so the text is looked at the same way.
+    if (!index.literals.empty()) {
+        std::string_view text = text_;
+        if (folds_to_ascii && (text_.find("\xc5\xbf") != std::string::npos || text_.find("\xe2\x84\xaa") != std::string::npos)) {
+            scratch_.clear();
+            for (size_t i = 0; i < n; ++i) {
+                if (text_.compare(i, 2, "\xc5\xbf") == 0) {
+                    scratch_ += 's';
+                    i += 1;
+                } else if (text_.compare(i, 3, "\xe2\x84\xaa") == 0) {
+                    scratch_ += 'k';
+                    i += 2;
+                } else {
+                    scratch_ += text_[i];
+                }
+            }
+            text = scratch_;
+        }
+        index.literals.scan(text, [&](uint32_t literal) {
+            for (uint32_t re : index.literal_regexes[literal])
+                if (regex_possible_[re] != epoch_) {
+                    regex_possible_[re] = epoch_;
+                    open_gates(index.regexes[re].routes);
+                }
+        });
+    }
+}
+
+bool MessageFacts::regex(uint32_t id, const Message &m) {
+    if (regex_done_[id] == epoch_) return regex_result_[id] != 0;
+    const MatchIndex::Regex &re = index_->regexes[id];
+    bool match = (re.always || regex_possible_[id] == epoch_) && RE2::PartialMatch(m.text, *re.re);
+    regex_done_[id] = epoch_;
+    regex_result_[id] = match ? 1 : 0;
+    return match;
+}
+
+void MessageFacts::add_tag(uint32_t id) {
+    if (tag_seen_[id] == epoch_) return;
+    tag_seen_[id] = epoch_;
+    open_gates(index_->tag_routes[id]);
+}
+
+Router::Router(RouteTable table) : table_(std::move(table)), index_(std::make_shared<MatchIndex>(table_)) {}
+
 Plan Router::route(Message &m, bool explain) const {
     Plan plan;
-    auto say = [&](std::string line) {
-        if (explain) plan.explanation.push_back(std::move(line));
+    // Explanations are built only when asked for: `line` is a function that makes the text.
+    auto say = [&](auto &&line) {
+        if (explain) plan.explanation.push_back(line());
     };
-    std::string lowered = ascii_lower(m.text);
+    thread_local MessageFacts facts;
+    facts.scan(*index_, m);
 
     // Confidentiality and loops are checked here, for every delivery, whatever the route asked.
-    auto plan_delivery = [&](const Route &r, const Endpoint &to, const std::string &rendered, Level level,
-                             bool archive) {
+    auto plan_delivery = [&](const Route &r, const Endpoint &to, std::string rendered, Level level, bool archive) {
         const InstanceFacts *dest = table_.instance(to.instance);
         if (!dest) return;
         if (static_cast<int>(level) > static_cast<int>(dest->level)) {
             plan.refusals.push_back({r.name, to.instance, "confidentiality",
                                      "message is " + std::string(level_name(level)) + ", " + to.instance +
                                          " may receive at most " + std::string(level_name(dest->level))});
-            say("    refused → " + to.str() + ": " + plan.refusals.back().detail);
+            say([&] { return "    refused → " + to.str() + ": " + plan.refusals.back().detail; });
             return;
         }
         bool same_place = to.instance == m.source && (to.channel.empty() || to.channel == m.channel);
@@ -116,41 +251,45 @@ Plan Router::route(Message &m, bool explain) const {
             plan.refusals.push_back({r.name, to.instance, "loop",
                                      same_place ? "it would go back where it came from"
                                                 : "it already passed through " + to.instance});
-            say("    refused → " + to.str() + ": " + plan.refusals.back().detail);
+            say([&] { return "    refused → " + to.str() + ": " + plan.refusals.back().detail; });
             return;
         }
         for (const auto &d : plan.deliveries)
             if (d.instance == to.instance && d.channel == to.channel) {
-                say("    → " + to.str() + " already planned by route '" + d.route + "'");
+                say([&] { return "    → " + to.str() + " already planned by route '" + d.route + "'"; });
                 return;
             }
-        plan.deliveries.push_back({r.name, to.instance, to.channel, rendered, level, archive});
-        say("    → " + to.str() + (archive ? " (archive)" : "") + ": \"" + rendered + "\"");
+        say([&] { return "    → " + to.str() + (archive ? " (archive)" : "") + ": \"" + rendered + "\""; });
+        plan.deliveries.push_back({r.name, to.instance, to.channel, std::move(rendered), level, archive});
     };
 
-    for (const Route &r : table_.routes) {
+    // Without explain, only the routes whose gate the message opened; with it, every route.
+    const size_t count = table_.routes.size();
+    for (size_t i = explain ? 0 : facts.next_candidate(0); i < count;
+         i = explain ? i + 1 : facts.next_candidate(i + 1)) {
+        const Route &r = table_.routes[i];
         if (!from_matches(r, m)) {
-            if (explain) {
+            say([&] {
                 std::vector<std::string> froms;
                 for (const auto &e : r.from) froms.push_back(e.str());
-                say("route '" + r.name + "': skipped, source " + m.source + (m.channel.empty() ? "" : "/" + m.channel) +
-                    " is not in [" + join(froms) + "]");
-            }
+                return "route '" + r.name + "': skipped, source " + m.source +
+                       (m.channel.empty() ? "" : "/" + m.channel) + " is not in [" + join(froms) + "]";
+            });
             continue;
         }
         std::string why;
-        if (!conditions_hold(r.when, m, lowered, explain ? &why : nullptr)) {
-            say("route '" + r.name + "': no match, " + why);
+        if (!conditions_hold(r.when, index_->routes[i], m, facts, explain ? &why : nullptr)) {
+            say([&] { return "route '" + r.name + "': no match, " + why; });
             continue;
         }
         plan.matched_routes.push_back(r.name);
-        say("route '" + r.name + "': matched");
+        say([&] { return "route '" + r.name + "': matched"; });
         bool stop = false;
         for (const Action &a : r.actions) {
             switch (a.type) {
             case Action::Type::relay: {
                 Level level = a.as_level ? *a.as_level : m.level;
-                if (a.as_level) say("  relay as " + std::string(level_name(level)) + " (explicit as_level)");
+                if (a.as_level) say([&] { return "  relay as " + std::string(level_name(level)) + " (explicit as_level)"; });
                 for (const auto &to : a.to) {
                     const InstanceFacts *dest = table_.instance(to.instance);
                     const Template *t = a.tmpl ? &*a.tmpl : (dest && dest->default_template ? &*dest->default_template : nullptr);
@@ -162,21 +301,23 @@ Plan Router::route(Message &m, bool explain) const {
                 for (const auto &to : a.to) plan_delivery(r, to, m.text, m.level, true);
                 break;
             case Action::Type::tag:
-                for (const auto &t : a.tags)
-                    if (!contains_lower(m.tags, t)) {
+                for (const auto &t : a.tags) {
+                    uint32_t id = index_->tags.find(t);
+                    if (!facts.tag(id)) {
                         m.tags.push_back(t);
-                        say("  tag #" + t);
+                        facts.add_tag(id);
+                        say([&] { return "  tag #" + t; });
                     }
-                lowered = ascii_lower(m.text);
+                }
                 break;
             case Action::Type::drop:
                 plan.dropped = true;
                 plan.dropped_by = r.name;
                 plan.deliveries.clear();
-                say("  drop: the message goes nowhere");
+                say([] { return std::string("  drop: the message goes nowhere"); });
                 return plan;
             case Action::Type::stop:
-                say("  stop: later routes are not evaluated");
+                say([] { return std::string("  stop: later routes are not evaluated"); });
                 stop = true;
                 break;
             }
@@ -184,7 +325,7 @@ Plan Router::route(Message &m, bool explain) const {
         }
         if (stop) break;
     }
-    if (explain && plan.matched_routes.empty()) say("no route matched: the message goes nowhere");
+    if (explain && plan.matched_routes.empty()) say([] { return std::string("no route matched: the message goes nowhere"); });
     return plan;
 }
 

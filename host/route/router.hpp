@@ -6,10 +6,13 @@
 
 #include <relais/message.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace relais {
+
+class MatchIndex;
 
 struct PlannedDelivery {
     std::string route;
@@ -39,16 +42,18 @@ struct Plan {
 
 class Router {
 public:
-    explicit Router(RouteTable table) : table_(std::move(table)) {}
+    explicit Router(RouteTable table);
 
-    // Evaluates every route in order. `message` may gain tags (the tag action). With explain, the plan says why
-    // each route matched or not.
+    // Evaluates the routes in order: those whose gate stays shut for this message are skipped, as they cannot
+    // match (see match_index.hpp). `message` may gain tags (the tag action). With explain, every route is evaluated
+    // and the plan says why each matched or not. Safe to call from several threads at once.
     Plan route(Message &message, bool explain = false) const;
 
     const RouteTable &table() const { return table_; }
 
 private:
     RouteTable table_;
+    std::shared_ptr<const MatchIndex> index_; // built from table_: see match_index.hpp
 };
 
 } // namespace relais
