@@ -139,12 +139,26 @@ class Daemon:
 
 
 class Sink:
-    """A real HTTP server that records what is POSTed to it and answers as told."""
+    """A real HTTP server that records what is POSTed to it.
 
-    def __init__(self):
-        self.received = []  # (path, headers, body bytes)
+    By default it answers 200 with {"id": "<n>"} and, like an API that honours Idempotency-Key, treats a repeated
+    key as the same post (answered with the same id, not recorded twice). `answers` queues (status, headers) for the
+    next requests; `attempts` logs every request with its arrival time.
+    """
+
+    def __init__(self, port=0, start=True):
+        self.received = []  # (path, headers, body bytes) of accepted posts, in arrival order
+        self.attempts = []  # (monotonic time, status answered)
+        self.duplicates = 0  # posts whose Idempotency-Key was seen before
+        self.by_key = {}
         self.lock = threading.Lock()
-        self.answers = []  # queue of (status, headers) for the next requests; default 200
+        self.answers = []
+        self.port = port
+        self.server = None
+        if start:
+            self.start()
+
+    def start(self):
         sink = self
 
         class Handler(http_server.BaseHTTPRequestHandler):
@@ -152,35 +166,54 @@ class Sink:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                key = self.headers.get("Idempotency-Key")
                 with sink.lock:
                     status, headers = sink.answers.pop(0) if sink.answers else (200, {})
+                    sink.attempts.append((time.monotonic(), status))
                     if status < 300:
-                        sink.received.append((self.path, dict(self.headers), body))
-                payload = b'{"ok": true}'
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                        if key and key in sink.by_key:
+                            sink.duplicates += 1
+                            native = sink.by_key[key]
+                        else:
+                            native = f"sink-{len(sink.received) + 1}"
+                            sink.received.append((self.path, dict(self.headers), body))
+                            if key:
+                                sink.by_key[key] = native
+                payload = json.dumps({"id": native} if status < 300 else {"error": "refused"}).encode()
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the daemon was killed while waiting for the answer: it will send again
 
             def log_message(self, *args):
                 pass
 
-        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        http_server.ThreadingHTTPServer.allow_reuse_address = True
+        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/in"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/in"
 
     def bodies(self):
         with self.lock:
             return [json.loads(b) for _, _, b in self.received]
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
     def __enter__(self):
         return self
