@@ -46,11 +46,16 @@ std::string echo_key(const std::string &instance, const std::string &text) { ret
 
 void Pipeline::remember_sent(const std::string &destination, const std::string &rendered) {
     const int64_t now = now_ms();
+    std::string key = echo_key(destination, rendered);
     std::lock_guard lock(echo_mutex_);
-    if (recently_sent_.size() > 50'000)
-        for (auto it = recently_sent_.begin(); it != recently_sent_.end();)
-            it = it->second < now ? recently_sent_.erase(it) : std::next(it);
-    recently_sent_[echo_key(destination, rendered)] = now + echo_window_ms;
+    // Forget what is too old, and the oldest beyond a bound, so memory stays flat under any load.
+    while (!sent_order_.empty() && (sent_order_.front().first < now || sent_order_.size() > 100'000)) {
+        auto it = recently_sent_.find(sent_order_.front().second);
+        if (it != recently_sent_.end() && it->second == sent_order_.front().first) recently_sent_.erase(it);
+        sent_order_.pop_front();
+    }
+    recently_sent_[key] = now + echo_window_ms;
+    sent_order_.emplace_back(now + echo_window_ms, std::move(key));
 }
 
 bool Pipeline::is_echo(const std::string &source, const std::string &text) {

@@ -7,6 +7,7 @@
 #include "route/router.hpp"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -53,6 +54,7 @@ private:
     std::atomic<bool> closing_{false};
     std::mutex echo_mutex_;
     std::unordered_map<std::string, int64_t> recently_sent_; // destination + text → until (ms)
+    std::deque<std::pair<int64_t, std::string>> sent_order_;  // the same, oldest first, to forget in order
     Metric &dropped_, &unrouted_;
     std::map<std::string, Metric *> received_; // by source, registered up front
     std::map<std::string, Metric *> refused_confidentiality_;

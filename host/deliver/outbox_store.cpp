@@ -75,6 +75,8 @@ OutboxStore::OutboxStore(const std::string &path, Sync sync) : path_(path) {
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA journal_mode=WAL");
     exec(sync == Sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    // Checkpoints (which wait for the disk) every ~16 MiB of log rather than every 4 MiB: fewer stalls.
+    exec("PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY");
     exec(schema);
 }
 

@@ -102,7 +102,7 @@ class KillNine(unittest.TestCase):
             sender.start()
             kills = 0
             while kills < self.KILLS and not done.is_set():
-                time.sleep(rng.uniform(0.05, 0.6))
+                time.sleep(rng.uniform(0.05, 0.35))
                 daemon.proc.send_signal(signal.SIGKILL)
                 daemon.proc.wait()
                 kills += 1
@@ -111,7 +111,7 @@ class KillNine(unittest.TestCase):
             sender.join(300)
             poster.close()
             self.assertFalse(failure, failure)
-            self.assertGreaterEqual(kills, min(self.KILLS, 5), "the daemon was killed too few times to mean much")
+            self.assertEqual(kills, self.KILLS, "the sender finished before every kill: send more messages")
             wait_until(lambda: len(sink.received) >= self.MESSAGES, 120, "every message at the sink")
             time.sleep(0.5)  # anything extra would arrive now
             texts = [b["text"] for b in sink.bodies()]

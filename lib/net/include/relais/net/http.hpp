@@ -49,16 +49,22 @@ struct Response {
 };
 
 // A long-lived outgoing stream to one client: a WebSocket, or a chunked HTTP response (one chunk per send).
-// send() may be called from any thread; it queues and never blocks. A closed stream ignores sends.
+// send() may be called from any thread; it queues and never blocks, and frames go out in the order sent.
+// A closed stream ignores sends. A client that does not read (more than 16 MiB queued) is disconnected.
+// close() ends the stream politely once what was queued is written.
 class Stream {
 public:
     virtual ~Stream() = default;
     virtual void send(std::string text) = 0;
     virtual bool open() const = 0;
     virtual void close() = 0;
+    // The GET that opened the stream (path, query, headers, remote), e.g. to check a token in on_open.
+    virtual const Request &request() const = 0;
 };
 
 // Called with a new stream. For WebSockets, on_message (if set) receives each text frame from the client.
+// The callbacks of one stream run one at a time, on a server thread; they should not block for long.
+// on_close is called once, whoever closed the stream (the client, close(), stop()).
 struct StreamHandlers {
     std::function<void(std::shared_ptr<Stream>)> on_open;
     std::function<void(std::shared_ptr<Stream>, std::string)> on_message;
@@ -72,8 +78,11 @@ public:
         uint16_t port = 0;                       // 0: any free port (see port())
         size_t max_body_bytes = 1 << 20;         // larger bodies get 413
         unsigned threads = 1;
-        std::chrono::milliseconds read_timeout{30'000};
+        std::chrono::milliseconds read_timeout{30'000}; // per request, and the idle time of a kept-alive connection
+        // Told about failures nobody else sees (a handler that threw, an accept error). Optional.
+        std::function<void(const std::string &)> log_error;
     };
+    // Runs on a server thread; with threads > 1, concurrently. An exception becomes a 500 {"error": …}.
     using Handler = std::function<Response(const Request &)>;
 
     HttpServer(Options options, Handler handler);
@@ -81,13 +90,14 @@ public:
     HttpServer(const HttpServer &) = delete;
     HttpServer &operator=(const HttpServer &) = delete;
 
-    // A GET on `path` upgraded to a WebSocket.
+    // A GET on `path` (decoded, exact match) upgraded to a WebSocket. Register before start().
     void websocket(const std::string &path, StreamHandlers handlers);
-    // A GET on `path` answered with a chunked response that stays open (Content-Type given).
+    // A GET on `path` answered with a chunked response that stays open (Content-Type given); on_message is unused.
     void stream(const std::string &path, const std::string &content_type, StreamHandlers handlers);
 
     // Binds and starts serving on background threads. Throws std::runtime_error naming the address on failure.
     void start();
+    // Closes the listener and every connection and stream, then joins the threads. Idempotent.
     void stop();
     uint16_t port() const; // the bound port, after start()
 
@@ -112,19 +122,24 @@ struct ClientResponse {
 struct ClientRequest {
     std::string method = "GET";
     std::string url; // http:// or https://
-    std::vector<std::pair<std::string, std::string>> headers;
+    std::vector<std::pair<std::string, std::string>> headers; // replace the defaults (User-Agent, Accept)
     std::string body;
-    std::chrono::milliseconds timeout{10'000}; // for the whole exchange
-    size_t max_body_bytes = 8 << 20;
-    bool verify_tls = true;
+    std::chrono::milliseconds timeout{10'000}; // for the whole exchange: DNS, connect, TLS, redirects, body
+    size_t max_body_bytes = 8 << 20;           // a larger answer is an error
+    bool verify_tls = true;                    // certificate chain and host name; SNI is always sent
     std::string ca_file; // empty: the system's CA store
+    // 301/302/303/307/308 with a Location are followed up to this many times (303, and 301/302 after a POST, become
+    // a GET without body; credentials are dropped when the origin changes). When exceeded, the last 3xx is
+    // returned with `error` set. 0: redirects are returned as they are.
     int max_redirects = 3;
 };
 
-// One blocking HTTP/1.1 exchange (a new connection each time). Never throws: failures are in `error`.
+// One blocking HTTP/1.1 exchange (a new connection each time). Never throws: failures are in `error` (with
+// status 0 when no answer came).
 ClientResponse http_request(const ClientRequest &request);
 
-// Seconds of an HTTP Retry-After header (delta-seconds or an HTTP date), if it is one.
+// The delay an HTTP Retry-After header asks for: delta-seconds, or an HTTP date (IMF-fixdate, RFC 850 or asctime;
+// a past date gives 0). nullopt when the value is neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value);
 
 } // namespace relais::net
