@@ -1,5 +1,5 @@
 // console: prints each delivery on standard output (or error), one line each, as text or JSON.
-#include "format.hpp"
+#include <relais/message_line.hpp>
 
 #include <relais/plugin.hpp>
 
@@ -10,6 +10,7 @@
 #include <mutex>
 
 namespace relais::console {
+using namespace lines;
 
 class Console : public Plugin {
 public:

@@ -1,5 +1,5 @@
 // file: appends each delivery to a file, one line each, as JSON or text.
-#include "format.hpp"
+#include <relais/message_line.hpp>
 
 #include <relais/plugin.hpp>
 
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 namespace relais::file_sink {
+using namespace lines;
 namespace {
 
 std::string resolve_path(const std::string &configured, const std::string &data_dir) {

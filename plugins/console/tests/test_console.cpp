@@ -1,5 +1,5 @@
 // console: the line formats, and the plugin writing to a real standard output (redirected to a file here).
-#include "format.hpp"
+#include <relais/message_line.hpp>
 
 #include <relais/message_json.hpp>
 #include <relais/testing/fake_host.hpp>
@@ -64,23 +64,23 @@ TEST_CASE("console: the text line", "[console]") {
     Message m = sample();
     Delivery d;
     d.rendered = "Alice on bluesky: Hello @acme";
-    CHECK(console::format_text(m, d, 0) == "[2023-11-14T22:13:20Z] bluesky/mentions Alice: Alice on bluesky: Hello @acme\n");
+    CHECK(lines::format_text(m, d, 0) == "[2023-11-14T22:13:20Z] bluesky/mentions Alice: Alice on bluesky: Hello @acme\n");
 
     // Without a rendered text, author name, channel or creation time: the text, author id, network, receipt time.
     m.author.clear();
     m.channel.clear();
     m.created_at_ms = 0;
     m.received_at_ms = 1700000060000;
-    CHECK(console::format_text(m, Delivery{}, 0) == "[2023-11-14T22:14:20Z] bluesky alice.example: Hello @acme\n");
+    CHECK(lines::format_text(m, Delivery{}, 0) == "[2023-11-14T22:14:20Z] bluesky alice.example: Hello @acme\n");
     m.received_at_ms = 0;
-    CHECK(console::format_text(m, Delivery{}, 1700000120000).rfind("[2023-11-14T22:15:20Z]", 0) == 0);
+    CHECK(lines::format_text(m, Delivery{}, 1700000120000).rfind("[2023-11-14T22:15:20Z]", 0) == 0);
 }
 
 TEST_CASE("console: a message is always one line and sends no control sequences", "[console]") {
     Message m = sample();
     Delivery d;
     d.rendered = "line one\r\nline two\x1b[31mred\x7f\ttab \xc2\x9b" "csi é";
-    std::string line = console::format_text(m, d, 0);
+    std::string line = lines::format_text(m, d, 0);
     CHECK(line == "[2023-11-14T22:13:20Z] bluesky/mentions Alice: line one\\nline two?[31mred? tab ?csi é\n");
     CHECK(line.find('\n') == line.size() - 1);
 }
@@ -91,7 +91,7 @@ TEST_CASE("console: the JSON line is the message plus rendered and to_channel", 
     Delivery d;
     d.rendered = "rendered text";
     d.channel = "veille@conference.acme.example";
-    std::string line = console::format_json(m, d);
+    std::string line = lines::format_json(m, d);
     REQUIRE(line.back() == '\n');
     CHECK(line.find('\n') == line.size() - 1);
     boost::json::object o = boost::json::parse(line).as_object();

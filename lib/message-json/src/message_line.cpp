@@ -1,4 +1,4 @@
-#include "format.hpp"
+#include <relais/message_line.hpp>
 
 #include <relais/message_json.hpp>
 
@@ -6,7 +6,7 @@
 
 #include <ctime>
 
-namespace relais::file_sink {
+namespace relais::lines {
 namespace {
 
 std::string utc_time(int64_t ms) {
@@ -69,4 +69,4 @@ std::string format_line(Format f, const Message &m, const Delivery &d, int64_t n
     return f == Format::json ? format_json(m, d) : format_text(m, d, now_ms);
 }
 
-} // namespace relais::file_sink
+} // namespace relais::lines

@@ -1,5 +1,5 @@
-// format.hpp — one delivery as one line: human-readable text or a JSON object. The same lines as the console
-// plugin prints; each connector keeps its own copy so that it stays one self-contained folder.
+// relais/message_line.hpp — one delivery as one line: human-readable text or a JSON object (the console and file
+// sinks).
 #pragma once
 
 #include <relais/plugin.hpp>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace relais::file_sink {
+namespace relais::lines {
 
 enum class Format { text, json };
 
@@ -24,4 +24,4 @@ std::string format_json(const Message &m, const Delivery &d);
 
 std::string format_line(Format f, const Message &m, const Delivery &d, int64_t now_ms);
 
-} // namespace relais::file_sink
+} // namespace relais::lines
