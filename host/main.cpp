@@ -70,6 +70,19 @@ int main(int argc, char **argv) {
     auto *defaults = app.add_subcommand("default-config", "print the embedded default configuration");
     auto *version = app.add_subcommand("version", "print the version and the plugin ABI");
 
+    std::string new_name, new_lang = "cpp", new_dir;
+    auto *new_plugin = app.add_subcommand("new-plugin", "write a ready-to-build plugin project (C++ or Python)");
+    new_plugin->add_option("name", new_name, "the plugin's name: lower-case letters, digits and -")->required();
+    new_plugin->add_option("--lang", new_lang, "cpp (a library, built with CMake against the SDK) or python (a process)")
+        ->check(CLI::IsMember({"cpp", "python"}));
+    new_plugin->add_option("--dir", new_dir, "where to write it (default ./NAME); must be empty or absent");
+
+    // Started by the host for instances with `isolate: true`; not for people (hidden from --help).
+    std::string runner_library;
+    auto *runner = app.add_subcommand("plugin-runner", "");
+    runner->group("");
+    runner->add_option("--library", runner_library, "the plugin library to run")->required();
+
     CLI11_PARSE(app, argc, argv);
 
     if (*run) return relais::cmd_run(common);
@@ -78,6 +91,8 @@ int main(int argc, char **argv) {
     if (*explain) return relais::cmd_explain(common, message, source, json);
     if (*search) return relais::cmd_archive_search(common, query, limit, ranked, archive_id, json);
     if (*defaults) return relais::cmd_default_config();
+    if (*new_plugin) return relais::cmd_new_plugin(new_name, new_lang, new_dir);
+    if (*runner) return relais::cmd_plugin_runner(runner_library);
     for (auto *cmd : dead_actions)
         if (*cmd) return relais::cmd_deadletter(common, cmd->get_name(), dead_id, dead_all, json);
     if (*version) {

@@ -18,6 +18,10 @@ int cmd_explain(const CommonOptions &o, const std::string &message, const std::s
 int cmd_archive_search(const CommonOptions &o, const std::string &query, unsigned limit, bool ranked,
                        const std::string &archive, bool json);
 int cmd_default_config();
+// Writes a plugin project (lang: cpp or python) into `dir` (default ./NAME).
+int cmd_new_plugin(const std::string &name, const std::string &lang, const std::string &dir);
+// Hidden: runs one library plugin in this process for a host, over stdin/stdout (docs/protocol.md).
+int cmd_plugin_runner(const std::string &library);
 int cmd_deadletter(const CommonOptions &o, const std::string &action, const std::string &id, bool all, bool json);
 
 } // namespace relais

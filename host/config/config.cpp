@@ -230,7 +230,7 @@ void parse_instances(const YAML::Node &node, Config &config, Diagnostics &diags)
             diags.error(entry, "plugins: each instance is a map with id, use, level and config");
             continue;
         }
-        check_keys(entry, {"id", "use", "level", "template", "dedupe", "config"}, "a plugin instance", diags);
+        check_keys(entry, {"id", "use", "level", "template", "dedupe", "isolate", "config"}, "a plugin instance", diags);
         InstanceConfig inst;
         inst.node = entry;
         if (!entry["id"]) diags.error(entry, "plugin instance without an id (add id: a-name)");
@@ -255,6 +255,14 @@ void parse_instances(const YAML::Node &node, Config &config, Diagnostics &diags)
         if (entry["dedupe"] && read_scalar(entry["dedupe"], "dedupe", inst.dedupe, diags) &&
             inst.dedupe != "native_id" && inst.dedupe != "content" && inst.dedupe != "off")
             diags.error(entry["dedupe"], "dedupe '" + inst.dedupe + "' is not one of native_id, content, off");
+        if (entry["isolate"]) {
+            std::string s;
+            if (read_scalar(entry["isolate"], "isolate", s, diags)) {
+                if (s == "true" || s == "yes" || s == "on") inst.isolate = true;
+                else if (s != "false" && s != "no" && s != "off")
+                    diags.error(entry["isolate"], "isolate '" + s + "': write true (run the plugin in its own process) or false");
+            }
+        }
         if (entry["config"]) {
             inst.config = entry["config"];
             if (!inst.config.IsMap() && !inst.config.IsNull())

@@ -35,6 +35,7 @@ struct InstanceConfig {
     std::optional<Level> level; // unset: the plugin's default level
     std::string template_text;  // default template for deliveries to this instance; empty: "{text}"
     std::string dedupe = "native_id"; // how its repeats are recognised: native_id | content | off
+    bool isolate = false;       // run a library plugin in its own process (`relais plugin-runner`)
     YAML::Node config;          // the `config:` map (may be null)
     YAML::Node node;            // the whole entry, for error positions
 };

@@ -32,6 +32,7 @@ Assembly assemble(const Config &config, const PluginCatalog &catalog, const Host
     for (const InstanceConfig &ic : config.instances) {
         if (ic.id.empty() || ic.use.empty()) continue; // already reported by the parser
         const LoadedPlugin *plugin = catalog.find(ic.use);
+        if (plugin && ic.isolate && !plugin->process) plugin = catalog.isolated(ic.use); // run it in a child process
         if (!plugin) {
             std::string refused;
             for (const auto &r : catalog.refused())

@@ -51,6 +51,9 @@ public:
     Level level() const { return level_; }
     std::string state() const { return state_; }
 
+    // The plugin behind a handle this class gave out (used by the out-of-process proxy to find its spec).
+    static const LoadedPlugin &plugin_of(relais_host *h) { return self(h)->plugin_; }
+
     // The YAML node at a dotted config path ("feeds.0.url"), or an invalid node.
     YAML::Node config_node(const std::string &path) const;
 

@@ -1,5 +1,7 @@
 #include "plugins/loader.hpp"
 
+#include "plugins/process_plugin.hpp"
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -63,12 +65,19 @@ void PluginCatalog::scan(const std::vector<std::string> &folders) {
         std::error_code ec;
         if (!fs::is_directory(folder, ec)) continue;
         std::vector<fs::path> files;
+        auto ends_with = [](const std::string &s, const std::string &end) {
+            return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+        };
         for (const auto &entry : fs::directory_iterator(folder, ec)) {
             const std::string name = entry.path().filename().string();
-            if (name.rfind("relais-", 0) == 0 && entry.path().extension() == ".so") files.push_back(entry.path());
+            if (name.rfind("relais-", 0) == 0 && (entry.path().extension() == ".so" || ends_with(name, ".plugin.json")))
+                files.push_back(entry.path());
         }
         std::sort(files.begin(), files.end());
-        for (const auto &f : files) load_file(f.string());
+        for (const auto &f : files) {
+            if (f.extension() == ".so") load_file(f.string());
+            else load_manifest(f.string());
+        }
     }
 }
 
@@ -118,7 +127,44 @@ void PluginCatalog::load_file(const std::string &path) {
     p.abi_major = info->abi_major;
     p.abi_minor = info->abi_minor;
     p.info = info;
+    LoadedPlugin twin;
+    twin.name = p.name;
+    twin.version = p.version;
+    twin.description = p.description;
+    twin.path = p.path;
+    twin.abi_major = p.abi_major;
+    twin.abi_minor = p.abi_minor;
+    twin.process = isolated_spec(p);
+    twin.info = &twin.process->info;
+    isolated_.emplace(name, std::move(twin));
     plugins_.emplace(name, std::move(p));
+}
+
+void PluginCatalog::load_manifest(const std::string &path) {
+    std::string error;
+    auto spec = load_process_manifest(path, error);
+    if (!spec) return refused_.push_back({path, "manifest " + error});
+    static const std::regex name_pattern("[a-z0-9][a-z0-9-]*");
+    if (!std::regex_match(spec->name, name_pattern))
+        return refused_.push_back({path, "its name '" + spec->name + "' is not valid: use lower-case letters, digits and -"});
+    if (auto it = plugins_.find(spec->name); it != plugins_.end())
+        return refused_.push_back(
+            {path, "plugin '" + spec->name + "' is already loaded from " + it->second.path + " (the first one wins)"});
+    LoadedPlugin p;
+    p.name = spec->name;
+    p.version = spec->version;
+    p.description = spec->description;
+    p.path = path;
+    p.abi_major = RELAIS_ABI_MAJOR;
+    p.abi_minor = RELAIS_ABI_MINOR;
+    p.process = spec;
+    p.info = &spec->info;
+    plugins_.emplace(p.name, std::move(p));
+}
+
+const LoadedPlugin *PluginCatalog::isolated(const std::string &name) const {
+    auto it = isolated_.find(name);
+    return it == isolated_.end() ? nullptr : &it->second;
 }
 
 const LoadedPlugin *PluginCatalog::find(const std::string &name) const {

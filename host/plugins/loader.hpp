@@ -6,10 +6,13 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace relais {
+
+struct ProcessSpec;
 
 struct LoadedPlugin {
     std::string name;
@@ -19,6 +22,9 @@ struct LoadedPlugin {
     uint32_t abi_major = 0, abi_minor = 0;
     const relais_plugin_info *info = nullptr;
     boost::dll::shared_library library; // keeps the code mapped as long as the plugin is used
+    // Set when the plugin runs as a separate process (a manifest, or a library with `isolate: true`): `info` is
+    // then the proxy of plugins/process_plugin.hpp.
+    std::shared_ptr<const ProcessSpec> process;
 
     bool can(uint32_t capability) const { return (info->capabilities & capability) != 0; }
     // The declared config keys, read with the plugin's own stride.
@@ -32,10 +38,16 @@ struct RefusedPlugin {
 
 class PluginCatalog {
 public:
-    // Scans each folder for relais-*.so, in order; the first plugin of a name wins.
+    // Scans each folder for relais-*.so and relais-*.plugin.json (out-of-process plugins), in order; the first
+    // plugin of a name wins.
     void scan(const std::vector<std::string> &folders);
     // Loads one library file; refusals are recorded, not thrown.
     void load_file(const std::string &path);
+    // Reads an out-of-process plugin's manifest; refusals are recorded, not thrown.
+    void load_manifest(const std::string &path);
+
+    // The library plugin `name` run in a child process (instance key `isolate: true`).
+    const LoadedPlugin *isolated(const std::string &name) const;
 
     const LoadedPlugin *find(const std::string &name) const;
     std::vector<std::string> names() const;
@@ -45,6 +57,7 @@ public:
 
 private:
     std::map<std::string, LoadedPlugin> plugins_;
+    std::map<std::string, LoadedPlugin> isolated_;
     std::vector<RefusedPlugin> refused_;
     std::vector<std::string> folders_;
 };
