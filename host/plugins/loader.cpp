@@ -45,7 +45,7 @@ std::vector<std::string> plugin_folders(const std::vector<std::string> &cli_dirs
     }
     boost::system::error_code ec;
     auto exe = boost::dll::program_location(ec);
-    if (!ec) out.push_back((fs::path(exe.string()).parent_path().parent_path() / "lib/relais/plugins").string());
+    if (!ec) out.push_back((fs::path(exe.string()).parent_path().parent_path() / RELAIS_PLUGIN_SUBDIR).string());
     // The same folder named twice (a relative and an absolute path, say) is searched once.
     std::vector<std::string> unique;
     std::vector<fs::path> seen;

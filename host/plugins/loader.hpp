@@ -63,7 +63,7 @@ private:
 };
 
 // The folders searched, in order: --plugin-dir options, host.plugin_path, $RELAIS_PLUGIN_PATH, and
-// <folder of the relais binary>/../lib/relais/plugins.
+// <folder of the relais binary>/../<libdir>/relais/plugins (lib/relais/plugins, or lib/x86_64-linux-gnu/… under /usr).
 std::vector<std::string> plugin_folders(const std::vector<std::string> &cli_dirs,
                                         const std::vector<std::string> &config_dirs);
 

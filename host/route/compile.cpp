@@ -300,70 +300,73 @@ void StringIds::rehash(size_t capacity) {
 
 void Substrings::add(std::string_view s, uint32_t id) {
     if (s.empty()) return;
-    if (trie_.empty()) trie_.push_back(std::make_unique<Node>());
-    uint32_t state = 0;
-    for (unsigned char c : s) {
-        if (!trie_[state]->next[c]) {
-            trie_[state]->next[c] = static_cast<uint32_t>(trie_.size());
-            trie_.push_back(std::make_unique<Node>());
-        }
-        state = trie_[state]->next[c];
-        if (!byte_class_[c]) byte_class_[c] = static_cast<uint8_t>(++classes_);
+    Entry e{0, id, std::string(s)};
+    if (s.size() == 1 && single_.size() < 64) {
+        single_bits_[static_cast<unsigned char>(s[0])] |= uint64_t{1} << single_.size();
+        single_.push_back(std::move(e));
+        return;
     }
-    trie_[state]->ids.push_back(id);
+    if (s.size() < 3) {
+        pairs_.push_back(std::move(e));
+        return;
+    }
+    e.first3 = static_cast<unsigned char>(s[0]) | uint32_t{static_cast<unsigned char>(s[1])} << 8 |
+               uint32_t{static_cast<unsigned char>(s[2])} << 16;
+    entries_.push_back(std::move(e));
 }
 
 void Substrings::build() {
-    if (trie_.empty()) return;
-    ++classes_; // class 0: the bytes no string holds
-    const size_t n = trie_.size();
-    std::vector<uint32_t> fail(n, 0), order{0};
-    delta_.assign(n * classes_, 0);
-    // Breadth first, so a state's fail state is complete before the state itself.
-    for (size_t k = 0; k < order.size(); ++k) {
-        uint32_t s = order[k];
-        if (s != 0)
-            for (uint32_t id : trie_[fail[s]]->ids) trie_[s]->ids.push_back(id);
-        for (int c = 0; c < 256; ++c) {
-            if (!byte_class_[c]) continue;
-            uint32_t t = trie_[s]->next[c];
-            uint32_t via_fail = s == 0 ? 0 : delta_[fail[s] * classes_ + byte_class_[c]];
-            if (t) {
-                fail[t] = via_fail;
-                order.push_back(t);
-                delta_[s * classes_ + byte_class_[c]] = t;
-            } else {
-                delta_[s * classes_ + byte_class_[c]] = via_fail;
-            }
-        }
+    std::sort(entries_.begin(), entries_.end(), [](const Entry &a, const Entry &b) { return a.first3 < b.first3; });
+    filter_.assign(65536 / 64, 0);
+    for (const auto &e : entries_) {
+        uint32_t h = slot(e.first3);
+        filter_[h >> 6] |= uint64_t{1} << (h & 63);
     }
-    out_begin_.assign(n + 1, 0);
-    for (size_t s = 0; s < n; ++s) {
-        out_begin_[s] = static_cast<uint32_t>(out_.size());
-        std::sort(trie_[s]->ids.begin(), trie_[s]->ids.end());
-        trie_[s]->ids.erase(std::unique(trie_[s]->ids.begin(), trie_[s]->ids.end()), trie_[s]->ids.end());
-        out_.insert(out_.end(), trie_[s]->ids.begin(), trie_[s]->ids.end());
-    }
-    out_begin_[n] = static_cast<uint32_t>(out_.size());
-    trie_.clear();
-    trie_.shrink_to_fit();
 }
 
 namespace {
 
-// The strings a regex cannot match without (lower-cased), as RE2's FilteredRE2 works them out; empty when there
-// is none to rely on. Literals with non-ASCII bytes are not relied on: RE2 lower-cases them with Unicode rules
-// that a byte-wise lower-casing of the text would not follow.
-std::vector<std::string> required_literals(const RE2 &re) {
-    re2::FilteredRE2 filter(3);
+// What a regex cannot match without, as clauses of strings (lower-cased): it can match a text only if the text
+// holds, for every clause, one of the clause's strings. RE2's FilteredRE2 works out the strings and an AND/OR
+// formula over them; the clauses are what that formula implies: each string it cannot do without, then all the
+// others together. None when there is nothing to rely on (the regex then runs whenever a route asks).
+// Strings with non-ASCII bytes are not relied on: RE2 lower-cases them with Unicode rules that a byte-wise
+// lower-casing of the text would not follow.
+std::vector<std::vector<std::string>> required_literals(const RE2 &re) {
+    re2::FilteredRE2 filter(1);
     int id = 0;
     if (filter.Add(re.pattern(), re.options(), &id) != RE2::NoError) return {};
-    std::vector<std::string> literals;
-    filter.Compile(&literals);
-    for (const auto &l : literals)
-        for (unsigned char c : l)
-            if (c >= 0x80) return {};
-    return literals;
+    std::vector<std::string> atoms;
+    filter.Compile(&atoms);
+    if (atoms.empty()) return {};
+    for (const auto &a : atoms)
+        if (a.empty() || std::any_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+            return {};
+    auto passes = [&](const std::vector<int> &present) {
+        std::vector<int> regexps;
+        filter.AllPotentials(present, &regexps);
+        return !regexps.empty();
+    };
+    std::vector<int> all(atoms.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+    if (!passes(all)) return {};
+    std::vector<std::vector<std::string>> clauses;
+    std::vector<int> needed, others;
+    for (int j : all) {
+        std::vector<int> without = all;
+        without.erase(without.begin() + j);
+        if (!passes(without)) {
+            clauses.push_back({atoms[j]});
+            needed.push_back(j);
+        } else {
+            others.push_back(j);
+        }
+    }
+    if (!others.empty() && !passes(needed)) {
+        clauses.emplace_back();
+        for (int j : others) clauses.back().push_back(atoms[j]);
+    }
+    return clauses;
 }
 
 } // namespace
@@ -396,6 +399,8 @@ MatchIndex::MatchIndex(const RouteTable &table) {
             wordless_keywords.push_back(it->second);
         } else {
             uint32_t w = words.add(longest);
+            uint32_t shape = word_shape(longest.data(), longest.size());
+            word_shapes[shape >> 6] |= uint64_t{1} << (shape & 63);
             if (word_keys.size() < words.size()) word_keys.resize(words.size());
             word_keys[w].push_back(it->second);
             keywords.back().one_word = longest.size() == k.size();
@@ -405,15 +410,20 @@ MatchIndex::MatchIndex(const RouteTable &table) {
     auto regex_id = [&](const std::shared_ptr<RE2> &re) {
         auto [it, fresh] = regex_ids.try_emplace(re->pattern(), static_cast<uint32_t>(regexes.size()));
         if (!fresh) return it->second;
-        std::vector<std::string> required = required_literals(*re);
-        regexes.push_back(Regex{re, required.empty(), {}});
-        for (const auto &l : required) {
-            auto [lit, new_literal] = literal_ids.try_emplace(l, static_cast<uint32_t>(literal_regexes.size()));
-            if (new_literal) {
-                literals.add(l, lit->second);
-                literal_regexes.emplace_back();
+        auto clauses = required_literals(*re);
+        regexes.push_back(Regex{re, clauses.empty(), {}, {}});
+        for (const auto &clause : clauses) {
+            regexes.back().clauses.emplace_back();
+            for (const auto &l : clause) {
+                auto [lit, new_literal] = literal_ids.try_emplace(l, static_cast<uint32_t>(literal_regexes.size()));
+                if (new_literal) {
+                    literals.add(l, lit->second);
+                    literal_regexes.emplace_back();
+                }
+                regexes.back().clauses.back().push_back(lit->second);
+                auto &users = literal_regexes[lit->second];
+                if (users.empty() || users.back() != it->second) users.push_back(it->second);
             }
-            literal_regexes[lit->second].push_back(it->second);
         }
         return it->second;
     };
@@ -426,8 +436,6 @@ MatchIndex::MatchIndex(const RouteTable &table) {
         for (const auto &x : c.tags_all) k.tags_all.push_back(tags.add(x));
         for (const auto &x : c.mentions_any) k.mentions.push_back(mentions.add(x));
         for (const auto &x : c.regexes) k.regexes.push_back(regex_id(x));
-        any_author = any_author || !c.authors.empty();
-        any_language = any_language || !c.languages.empty();
         for (const auto &a : table.routes[r].actions)
             for (const auto &t : a.tags) tags.add(t);
     }

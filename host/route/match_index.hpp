@@ -2,18 +2,24 @@
 //
 // MatchIndex is built once from the route table (in compile.cpp): every keyword, tag, mention and regex the routes
 // test gets a small id, and each route names one condition as its gate, a condition it cannot match without.
-// MessageFacts is worked out once per message (in router.cpp): one pass over the text lowers it, splits it into
-// words and finds the keywords (a hash look-up a word) and the literal strings the regexes need; the message's
-// tags and mentions are looked up by id. A route whose gate stays shut is not evaluated at all; the others are
-// evaluated with look-ups instead of searches, and a regex runs only when its literals are in the text.
+// MessageFacts is worked out once per message (in router.cpp): one pass lowers the text and splits it into words,
+// eight bytes at a time; each word is looked up among the keywords' words (most are turned away by their length
+// and first and last bytes, the others by a hash look-up); a second pass finds the literal strings the regexes
+// cannot match without (RE2's FilteredRE2 names them); the message's tags and mentions are looked up by id. A route
+// whose gate stays shut is not evaluated at all; the others are evaluated with look-ups instead of searches, and a
+// regex runs (once per message at most) only when its literals are in the text.
 //
 // Everything is exact: the gates only skip routes that could not match, and the facts answer each condition as
-// the plain definition would (bench/rules checks this on every message of its corpus).
+// the plain definition would. bench/rules checks this on every message of its corpus (`bench-rules --verify`).
 #pragma once
 
 #include "route/rules.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,21 +29,50 @@ namespace relais {
 
 inline constexpr uint32_t no_id = UINT32_MAX;
 
+// Lower-cased ASCII letters; every other byte as it is.
+inline constexpr std::array<unsigned char, 256> ascii_lower_table = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return t;
+}();
+
 // A byte of a word, for keywords' word boundaries: ASCII letters (lower-cased first), digits, '_' and every byte
 // of a non-ASCII UTF-8 character.
-inline bool is_word_byte(unsigned char c) {
+constexpr bool is_word_byte(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
+inline constexpr std::array<bool, 256> word_byte_table = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = is_word_byte(static_cast<unsigned char>(c));
+    return t;
+}();
 
-// Strings to dense ids (0, 1, 2…), by open addressing. The hash is FNV-1a, so a caller can compute it while it
-// reads the bytes.
+// Strings to dense ids (0, 1, 2…), by open addressing.
 class StringIds {
 public:
-    static constexpr uint64_t hash_start = 1469598103934665603ull;
-    static uint64_t hash_step(uint64_t h, unsigned char c) { return (h ^ c) * 1099511628211ull; }
+    // Eight bytes at a time; the last few bytes are read as if followed by zeros.
     static uint64_t hash(std::string_view s) {
-        uint64_t h = hash_start;
-        for (unsigned char c : s) h = hash_step(h, c);
+        uint64_t h = s.size() * 0x9e3779b97f4a7c15ull;
+        size_t i = 0;
+        for (; i + 8 <= s.size(); i += 8) h = mix(h, load(s.data() + i));
+        if (i < s.size()) {
+            uint64_t v = 0;
+            std::memcpy(&v, s.data() + i, s.size() - i);
+            h = mix(h, v);
+        }
+        return h;
+    }
+    // The same, for a string that may be read up to 7 bytes past its end.
+    static uint64_t hash_padded(const char *p, size_t n) {
+        uint64_t h = n * 0x9e3779b97f4a7c15ull;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) h = mix(h, load(p + i));
+        if (size_t rest = n - i) {
+            uint64_t v = load(p + i);
+            if constexpr (std::endian::native == std::endian::little) v &= ~uint64_t{0} >> (8 * (8 - rest));
+            else v &= ~uint64_t{0} << (8 * (8 - rest));
+            h = mix(h, v);
+        }
         return h;
     }
 
@@ -55,6 +90,15 @@ public:
     const std::string &str(uint32_t id) const { return strings_[id]; }
 
 private:
+    static uint64_t load(const char *p) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    }
+    static uint64_t mix(uint64_t h, uint64_t v) {
+        h = (h ^ v) * 0x9fb21c651e98df25ull;
+        return h ^ (h >> 29);
+    }
     struct Slot {
         uint64_t hash = 0;
         uint32_t id = no_id;
@@ -65,34 +109,66 @@ private:
     std::vector<std::string> strings_;
 };
 
-// Finds which of a set of byte strings occur in a text, in one pass (Aho-Corasick, with the transitions of each
-// state laid out in a table over the byte classes the strings use).
+// Finds which of a set of byte strings occur in a text, in one pass: each position's three bytes are hashed into
+// a bit set of the strings' first three bytes; only where the bit is set are the strings compared. No position
+// depends on the one before, so the pass runs at a few cycles a byte. Strings of one byte are looked up in the set
+// of the bytes the pass saw; strings of two bytes are searched for one by one.
 class Substrings {
 public:
     void add(std::string_view s, uint32_t id);
     void build();
-    bool empty() const { return classes_ == 0; }
+    bool empty() const { return entries_.empty() && single_.empty() && pairs_.empty(); }
 
-    // Calls found(id) for each occurrence of each string (an id may come more than once).
+    // Calls found(id) for each occurrence of each string (an id may come more than once). The byte after the
+    // text is read (a std::string's terminating NUL, or spare room), not used.
     template <class F> void scan(std::string_view text, F &&found) const {
-        uint32_t state = 0;
-        for (unsigned char c : text) {
-            state = delta_[state * classes_ + byte_class_[c]];
-            for (uint32_t i = out_begin_[state]; i < out_begin_[state + 1]; ++i) found(out_[i]);
-        }
+        if (single_.empty()) scan_positions<false>(text, found);
+        else scan_positions<true>(text, found);
+        for (const auto &e : pairs_)
+            if (text.find(e.text) != std::string_view::npos) found(e.id);
     }
 
 private:
-    struct Node {
-        uint32_t next[256];
-        std::vector<uint32_t> ids;
+    static uint32_t slot(uint32_t first3) { return (first3 * 0x9e3779b1u) >> 16; }
+    // The three bytes at p, the first in the low byte; p[3] must be readable.
+    static uint32_t first3(const unsigned char *p) {
+        if constexpr (std::endian::native == std::endian::little) {
+            uint32_t v;
+            std::memcpy(&v, p, 4);
+            return v & 0xffffff;
+        } else {
+            return p[0] | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16;
+        }
+    }
+    template <bool Singles, class F> void scan_positions(std::string_view text, F &found) const {
+        const auto *p = reinterpret_cast<const unsigned char *>(text.data());
+        const size_t n = text.size();
+        for (size_t i = 0; i + 3 <= n; ++i) {
+            const uint32_t tri = first3(p + i), h = slot(tri);
+            if (filter_[h >> 6] >> (h & 63) & 1) {
+                auto it = std::lower_bound(entries_.begin(), entries_.end(), tri,
+                                           [](const Entry &e, uint32_t t) { return e.first3 < t; });
+                for (; it != entries_.end() && it->first3 == tri; ++it)
+                    if (i + it->text.size() <= n && std::memcmp(p + i, it->text.data(), it->text.size()) == 0)
+                        found(it->id);
+            }
+        }
+        if constexpr (Singles) {
+            uint64_t singles = 0; // bit j: the text holds single_[j]; a loop of its own, to stay in a register
+            for (size_t i = 0; i < n; ++i) singles |= single_bits_[p[i]];
+            for (; singles; singles &= singles - 1) found(single_[static_cast<size_t>(std::countr_zero(singles))].id);
+        }
+    }
+    struct Entry {
+        uint32_t first3 = 0; // the first three bytes, the first in the low byte
+        uint32_t id = 0;
+        std::string text;
     };
-    std::vector<std::unique_ptr<Node>> trie_; // while building
-    uint8_t byte_class_[256] = {};
-    uint32_t classes_ = 0;
-    std::vector<uint32_t> delta_;     // state * classes_ + class → state
-    std::vector<uint32_t> out_begin_; // state → its ids in out_ (the strings ending there)
-    std::vector<uint32_t> out_;
+    std::vector<uint64_t> filter_; // 2^16 bits
+    std::vector<Entry> entries_;   // by first3
+    std::vector<Entry> single_;    // strings of 1 byte (64 at most; more go with the pairs)
+    std::array<uint64_t, 256> single_bits_{}; // byte → the bit of its string in single_, if any
+    std::vector<Entry> pairs_;     // strings of 2 bytes, searched for one by one
 };
 
 class MatchIndex {
@@ -112,9 +188,21 @@ public:
         std::shared_ptr<RE2> re;
         bool always = false;          // no literal to look for first: runs whenever a route asks
         std::vector<uint32_t> routes; // the routes it lets through (when not always)
+        std::vector<std::vector<uint32_t>> clauses; // literals: one of each clause must be in the text
     };
 
+    // A quick no for most words of a text: a bit for each (length, first byte, last byte) of the keywords' words.
+    static uint32_t word_shape(const char *p, size_t n) {
+        return static_cast<uint32_t>(std::min<size_t>(n, 15)) << 10 | (static_cast<unsigned char>(p[0]) & 31u) << 5 |
+               (static_cast<unsigned char>(p[n - 1]) & 31u);
+    }
+    bool may_be_word(const char *p, size_t n) const {
+        uint32_t shape = word_shape(p, n);
+        return word_shapes[shape >> 6] >> (shape & 63) & 1;
+    }
+
     std::vector<RouteKeys> routes;
+    std::array<uint64_t, 256> word_shapes{};      // 16,384 bits
     StringIds words;                              // every word of every keyword
     std::vector<std::vector<uint32_t>> word_keys; // word → the keywords it anchors (their longest word)
     std::vector<Keyword> keywords;
@@ -125,10 +213,9 @@ public:
     std::vector<std::vector<uint32_t>> mention_routes;
     std::vector<Regex> regexes;
     Substrings literals;                          // the regexes' required strings, lower-cased
-    std::vector<std::vector<uint32_t>> literal_regexes;
+    std::vector<std::vector<uint32_t>> literal_regexes; // literal → the regexes that need it
     std::vector<uint64_t> always;                 // bit set of the routes evaluated for every message
     size_t bitset_words = 0;
-    bool any_author = false, any_language = false;
 };
 
 // What one message holds, for one MatchIndex. One per thread, reused from message to message: after the first
@@ -142,7 +229,7 @@ public:
         size_t n = index_->routes.size();
         for (size_t w = from / 64; w < index_->bitset_words; ++w) {
             uint64_t bits = candidates_[w] & (~uint64_t{0} << (w == from / 64 ? from % 64 : 0));
-            if (bits) return std::min(n, w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+            if (bits) return std::min(n, w * 64 + static_cast<size_t>(std::countr_zero(bits)));
         }
         return n;
     }
@@ -154,22 +241,30 @@ public:
     // A tag the tag action added: later routes see it.
     void add_tag(uint32_t id);
 
-    const std::string &lowered_text() const { return text_; }
-    const std::string &lowered_author() const { return author_; }
-    const std::string &lowered_author_id() const { return author_id_; }
-    const std::string &lowered_language() const { return language_; }
+    std::string_view lowered_text() const { return {lowered_.data(), length_}; }
+    const std::string &lowered_author();
+    const std::string &lowered_author_id();
+    const std::string &lowered_language();
 
 private:
     void open_gates(const std::vector<uint32_t> &routes) {
         for (uint32_t r : routes) candidates_[r / 64] |= uint64_t{1} << (r % 64);
     }
-    void found_word(uint32_t word);
+    void split_words(const std::string &text, bool look_up);
+    void found_word(size_t start, size_t end);
 
     const MatchIndex *index_ = nullptr;
+    const Message *message_ = nullptr;
     uint32_t epoch_ = 0;
-    std::string text_, author_, author_id_, language_, scratch_;
+    uint32_t author_done_ = 0, language_done_ = 0; // the epoch they were lowered in
+    std::vector<char> lowered_; // the text lower-cased, and 8 bytes more, so that words can be hashed 8 bytes at a time
+    size_t length_ = 0;
+    bool non_ascii_ = false; // the text holds a byte >= 0x80
+    std::string author_, author_id_, language_, scratch_;
     std::vector<uint64_t> candidates_;
-    std::vector<uint32_t> word_seen_, keyword_seen_, tag_seen_, mention_seen_, regex_possible_, regex_done_;
+    std::vector<uint32_t> word_seen_, keyword_seen_, tag_seen_, mention_seen_, literal_seen_, regex_touched_,
+        regex_possible_, regex_done_;
+    std::vector<uint32_t> regexes_touched_;
     std::vector<uint8_t> regex_result_;
     std::vector<uint32_t> words_found_;
 };

@@ -3,6 +3,8 @@
 #include "route/match_index.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace relais {
 
@@ -100,64 +102,130 @@ bool from_matches(const Route &r, const Message &m) {
 
 } // namespace
 
+namespace {
+
+// Eight bytes at a time (SWAR): the high bit of each byte of the result is set when that byte is in [lo, hi]
+// (both below 0x80).
+constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+uint64_t in_range(uint64_t x, unsigned char lo, unsigned char hi) {
+    uint64_t low7 = x & ~highs;
+    return (low7 + ones * (0x80u - lo)) & ~(low7 + ones * (0x7fu - hi)) & ~x & highs;
+}
+
+// Lower-cases eight bytes; `words` gets bit k set when byte k is a word byte.
+uint64_t lower8(uint64_t x, uint64_t &words) {
+    uint64_t y = x | (in_range(x, 'A', 'Z') >> 2);
+    uint64_t w = in_range(y, 'a', 'z') | in_range(y, '0', '9') | in_range(y, '_', '_') | (y & highs);
+    words = ((w >> 7) * 0x0102040810204080ull) >> 56;
+    return y;
+}
+
+} // namespace
+
+void MessageFacts::found_word(size_t start, size_t end) {
+    const char *p = lowered_.data() + start;
+    if (!index_->may_be_word(p, end - start)) return;
+    uint32_t w = index_->words.find(std::string_view(p, end - start), StringIds::hash_padded(p, end - start));
+    if (w != no_id && word_seen_[w] != epoch_) {
+        word_seen_[w] = epoch_;
+        words_found_.push_back(w);
+    }
+}
+
+// Lowers `text` into lowered_ and, when `look_up`, calls found_word for each of its words. 64 bytes at a time:
+// a bit mask of the word bytes gives where words start and end without a branch per byte.
+void MessageFacts::split_words(const std::string &text, bool look_up) {
+    const size_t n = text.size();
+    char *out = lowered_.data();
+    if constexpr (std::endian::native != std::endian::little) {
+        non_ascii_ = std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+        size_t start = std::string::npos;
+        for (size_t i = 0; i < n; ++i) {
+            unsigned char c = ascii_lower_table[static_cast<unsigned char>(text[i])];
+            out[i] = static_cast<char>(c);
+            if (word_byte_table[c]) {
+                if (start == std::string::npos) start = i;
+            } else if (start != std::string::npos) {
+                if (look_up) found_word(start, i);
+                start = std::string::npos;
+            }
+        }
+        if (start != std::string::npos && look_up) found_word(start, n);
+        return;
+    }
+    size_t open = std::string::npos; // where the current word started
+    uint64_t carry = 0;              // 1 when the byte before the block is a word byte
+    uint64_t high = 0;
+    for (size_t base = 0; base < n; base += 64) {
+        uint64_t mask = 0;
+        for (size_t i = base, k = 0; i < n && k < 8; i += 8, ++k) {
+            uint64_t x = 0, words;
+            if (n - i >= 8) std::memcpy(&x, text.data() + i, 8);
+            else std::memcpy(&x, text.data() + i, n - i);
+            uint64_t y = lower8(x, words);
+            high |= x;
+            std::memcpy(out + i, &y, 8); // lowered_ has 8 bytes to spare past n
+            mask |= words << (8 * k);
+        }
+        if (!look_up) continue;
+        uint64_t before = mask << 1 | carry;
+        uint64_t starts = mask & ~before, ends = ~mask & before;
+        for (;;) {
+            if (open == std::string::npos) {
+                if (!starts) break;
+                open = base + static_cast<size_t>(std::countr_zero(starts));
+                starts &= starts - 1;
+            } else {
+                if (!ends) break;
+                found_word(open, base + static_cast<size_t>(std::countr_zero(ends)));
+                ends &= ends - 1;
+                open = std::string::npos;
+            }
+        }
+        carry = mask >> 63;
+    }
+    if (open != std::string::npos) found_word(open, n);
+    non_ascii_ = (high & highs) != 0;
+}
+
 void MessageFacts::scan(const MatchIndex &index, const Message &m) {
     index_ = &index;
+    message_ = &m;
     if (++epoch_ == 0) { // after 2^32 messages: forget every stamp rather than mistake an old one for new
-        for (auto *v : {&word_seen_, &keyword_seen_, &tag_seen_, &mention_seen_, &regex_possible_, &regex_done_})
+        for (auto *v : {&word_seen_, &keyword_seen_, &tag_seen_, &mention_seen_, &literal_seen_, &regex_touched_,
+                        &regex_possible_, &regex_done_})
             std::fill(v->begin(), v->end(), 0);
+        author_done_ = language_done_ = 0;
         epoch_ = 1;
     }
     grow(word_seen_, index.words.size());
     grow(keyword_seen_, index.keywords.size());
     grow(tag_seen_, index.tags.size());
     grow(mention_seen_, index.mentions.size());
+    grow(literal_seen_, index.literal_regexes.size());
+    grow(regex_touched_, index.regexes.size());
     grow(regex_possible_, index.regexes.size());
     grow(regex_done_, index.regexes.size());
     grow(regex_result_, index.regexes.size());
     candidates_.assign(index.always.begin(), index.always.end());
 
-    // One pass: lower the text and look up each of its words among the keywords' words.
+    // One pass lowers the text and looks up each of its words among the keywords' words.
     const size_t n = m.text.size();
-    text_.resize(n);
+    length_ = n;
+    if (lowered_.size() < n + 8) lowered_.resize(n + 8);
     words_found_.clear();
-    bool folds_to_ascii = false; // holds a byte that may start ſ or K (see below)
-    const bool lookup = index.words.size() > 0;
-    size_t start = std::string::npos;
-    uint64_t h = StringIds::hash_start;
-    auto word_ends = [&](size_t end) {
-        uint32_t w = index.words.find(std::string_view(text_).substr(start, end - start), h);
-        if (w != no_id && word_seen_[w] != epoch_) {
-            word_seen_[w] = epoch_;
-            words_found_.push_back(w);
-        }
-    };
-    for (size_t i = 0; i < n; ++i) {
-        auto c = static_cast<unsigned char>(m.text[i]);
-        if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
-        text_[i] = static_cast<char>(c);
-        if (is_word_byte(c)) {
-            folds_to_ascii = folds_to_ascii || c == 0xc5 || c == 0xe2;
-            if (start == std::string::npos) {
-                start = i;
-                h = StringIds::hash_start;
-            }
-            h = StringIds::hash_step(h, c);
-        } else if (start != std::string::npos) {
-            if (lookup) word_ends(i);
-            start = std::string::npos;
-        }
-    }
-    if (start != std::string::npos && lookup) word_ends(n);
+    split_words(m.text, index.words.size() > 0);
+    const std::string_view text = lowered_text();
     for (uint32_t w : words_found_)
         for (uint32_t k : index.word_keys[w]) {
             const MatchIndex::Keyword &kw = index.keywords[k];
-            if (kw.one_word || contains_word(text_, kw.text)) {
+            if (kw.one_word || contains_word(text, kw.text)) {
                 keyword_seen_[k] = epoch_;
                 open_gates(kw.routes);
             }
         }
     for (uint32_t k : index.wordless_keywords)
-        if (contains_word(text_, index.keywords[k].text)) keyword_seen_[k] = epoch_;
+        if (contains_word(text, index.keywords[k].text)) keyword_seen_[k] = epoch_;
 
     if (index.tags.size())
         for (const auto &t : m.tags) {
@@ -173,45 +241,76 @@ void MessageFacts::scan(const MatchIndex &index, const Message &m) {
                 open_gates(index.mention_routes[id]);
             }
         }
-    if (index.any_author) {
-        lower_into(author_, m.author);
-        lower_into(author_id_, m.author_id);
-    }
-    if (index.any_language) lower_into(language_, m.language);
 
     // The regexes' required strings. RE2 lower-cases ſ (U+017F) to s and K (U+212A, Kelvin) to k when it works
     // them out, so the text is looked at the same way.
     if (!index.literals.empty()) {
-        std::string_view text = text_;
-        if (folds_to_ascii && (text_.find("\xc5\xbf") != std::string::npos || text_.find("\xe2\x84\xaa") != std::string::npos)) {
+        std::string_view literal_text = text;
+        if (non_ascii_ && (text.find("\xc5\xbf") != std::string_view::npos ||
+                           text.find("\xe2\x84\xaa") != std::string_view::npos)) {
             scratch_.clear();
             for (size_t i = 0; i < n; ++i) {
-                if (text_.compare(i, 2, "\xc5\xbf") == 0) {
+                if (text.compare(i, 2, "\xc5\xbf") == 0) {
                     scratch_ += 's';
                     i += 1;
-                } else if (text_.compare(i, 3, "\xe2\x84\xaa") == 0) {
+                } else if (text.compare(i, 3, "\xe2\x84\xaa") == 0) {
                     scratch_ += 'k';
                     i += 2;
                 } else {
-                    scratch_ += text_[i];
+                    scratch_ += text[i];
                 }
             }
-            text = scratch_;
+            literal_text = scratch_;
         }
-        index.literals.scan(text, [&](uint32_t literal) {
+        regexes_touched_.clear();
+        index.literals.scan(literal_text, [&](uint32_t literal) {
+            if (literal_seen_[literal] == epoch_) return;
+            literal_seen_[literal] = epoch_;
             for (uint32_t re : index.literal_regexes[literal])
-                if (regex_possible_[re] != epoch_) {
-                    regex_possible_[re] = epoch_;
-                    open_gates(index.regexes[re].routes);
+                if (regex_touched_[re] != epoch_) {
+                    regex_touched_[re] = epoch_;
+                    regexes_touched_.push_back(re);
                 }
         });
+        auto held = [&](uint32_t literal) { return literal_seen_[literal] == epoch_; };
+        for (uint32_t re : regexes_touched_) {
+            const auto &clauses = index.regexes[re].clauses;
+            if (std::all_of(clauses.begin(), clauses.end(),
+                            [&](const auto &clause) { return std::any_of(clause.begin(), clause.end(), held); })) {
+                regex_possible_[re] = epoch_;
+                open_gates(index.regexes[re].routes);
+            }
+        }
     }
+}
+
+const std::string &MessageFacts::lowered_author() {
+    if (author_done_ != epoch_) {
+        lower_into(author_, message_->author);
+        lower_into(author_id_, message_->author_id);
+        author_done_ = epoch_;
+    }
+    return author_;
+}
+
+const std::string &MessageFacts::lowered_author_id() {
+    lowered_author();
+    return author_id_;
+}
+
+const std::string &MessageFacts::lowered_language() {
+    if (language_done_ != epoch_) {
+        lower_into(language_, message_->language);
+        language_done_ = epoch_;
+    }
+    return language_;
 }
 
 bool MessageFacts::regex(uint32_t id, const Message &m) {
     if (regex_done_[id] == epoch_) return regex_result_[id] != 0;
     const MatchIndex::Regex &re = index_->regexes[id];
-    bool match = (re.always || regex_possible_[id] == epoch_) && RE2::PartialMatch(m.text, *re.re);
+    bool match = (re.always || regex_possible_[id] == epoch_) &&
+                 re.re->Match(m.text, 0, m.text.size(), RE2::UNANCHORED, nullptr, 0);
     regex_done_[id] = epoch_;
     regex_result_[id] = match ? 1 : 0;
     return match;
