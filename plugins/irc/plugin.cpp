@@ -1,0 +1,134 @@
+// plugin.cpp — the irc connector: relays what is said in IRC channels, and says in them what it is given.
+#include "config.hpp"
+#include "connection.hpp"
+
+#include <relais/plugin.hpp>
+
+#include <deque>
+#include <memory>
+#include <mutex>
+
+namespace relais::irc {
+
+class IrcPlugin : public Plugin {
+public:
+    explicit IrcPlugin(Host &h) : Plugin(h), config_(read_config(host())) {}
+
+    void start() override {
+        connection_ = std::make_unique<Connection>(
+            config_, [this](relais_log_level level, const std::string &text) { host().log(level, text); },
+            [this](const Incoming &in) { on_message(in); },
+            [this](const char *name) { host().counter_add(name); });
+        connection_->start();
+        // Messages the host could not take yet are offered again every second, in order.
+        host().timer_start(1000, 1000, [this] { flush(); });
+    }
+
+    void stop() override {
+        {
+            std::lock_guard lock(mutex_);
+            stopped_ = true;
+        }
+        { std::lock_guard wait_for_flush(flush_mutex_); } // an emit in progress on a timer thread ends first
+        if (connection_) connection_->stop();
+    }
+
+    DeliverResult deliver(const Message &m, const Delivery &d) override {
+        if (!connection_) return DeliverResult::retry("the irc connector is not started", 1000);
+        std::string target = d.channel.empty() ? config_.default_channel : d.channel;
+        if (target.empty())
+            return DeliverResult::failed("no channel to send to: route to this instance as instance/#channel or set "
+                                         "`channel` in its config");
+        const std::string &text = d.rendered.empty() ? m.text : d.rendered;
+        SendOutcome out = connection_->send(target, text, std::chrono::milliseconds(config_.send_timeout_ms));
+        switch (out.status) {
+        case SendStatus::written:
+            host().counter_add("lines_sent", static_cast<double>(out.lines));
+            host().counter_add("messages_sent");
+            return DeliverResult::ok();
+        case SendStatus::refused: return DeliverResult::retry(out.detail, 60'000);
+        case SendStatus::stopped: return DeliverResult::retry(out.detail, 1000);
+        default: return DeliverResult::retry(out.detail, 1000);
+        }
+    }
+
+private:
+    void on_message(const Incoming &in) {
+        Message m;
+        m.channel = in.channel;
+        m.author = in.nick;
+        m.author_id = in.mask;
+        m.text = in.text;
+        m.native_id = in.msgid;
+        m.created_at_ms = in.time_ms;
+        if (in.action) m.metadata.emplace_back("irc.action", "true");
+        if (in.notice) m.metadata.emplace_back("irc.notice", "true");
+        {
+            std::lock_guard lock(mutex_);
+            if (stopped_) return;
+            pending_.push_back(std::move(m));
+        }
+        host().counter_add("messages_received");
+        flush();
+    }
+
+    // Hands the waiting messages to the host, oldest first; stops at the first one it does not accept.
+    void flush() {
+        std::lock_guard lock(flush_mutex_);
+        for (;;) {
+            Message m;
+            {
+                std::lock_guard lock2(mutex_);
+                if (stopped_ || pending_.empty()) return;
+                m = pending_.front();
+            }
+            int rc = host().emit(m);
+            if (rc != RELAIS_OK) {
+                if (!warned_) host().log_warn("irc: the host did not accept a message from " + m.channel +
+                                              " (code " + std::to_string(rc) + "); keeping it and trying again");
+                warned_ = true;
+                return;
+            }
+            warned_ = false;
+            std::lock_guard lock2(mutex_);
+            if (!pending_.empty()) pending_.pop_front();
+        }
+    }
+
+    IrcConfig config_;
+    std::unique_ptr<Connection> connection_;
+    std::mutex mutex_, flush_mutex_;
+    std::deque<Message> pending_; // seen on IRC, not yet accepted by the host
+    bool stopped_ = false, warned_ = false;
+};
+
+} // namespace relais::irc
+
+static const relais_config_key irc_keys[] = {
+    {"server", RELAIS_CONFIG_STRING, nullptr, 1, "the IRC server's host name or address"},
+    {"port", RELAIS_CONFIG_INT, nullptr, 0, "the server's port (default 6667, or 6697 with tls)"},
+    {"tls", RELAIS_CONFIG_BOOL, "false", 0, "connect over TLS"},
+    {"tls_verify", RELAIS_CONFIG_BOOL, "true", 0, "check the server's certificate and name (with tls)"},
+    {"tls_ca", RELAIS_CONFIG_STRING, nullptr, 0, "a CA file (PEM) to check the server's certificate against; "
+                                                 "default: the system's CAs"},
+    {"nick", RELAIS_CONFIG_STRING, nullptr, 1, "the bot's nick; if taken, _ then digits are appended"},
+    {"username", RELAIS_CONFIG_STRING, "relais", 0, "the user name (ident) sent at registration"},
+    {"realname", RELAIS_CONFIG_STRING, "Relais bridge", 0, "the real name sent at registration"},
+    {"password", RELAIS_CONFIG_STRING, nullptr, 0, "the server password (PASS), if the server wants one"},
+    {"sasl_username", RELAIS_CONFIG_STRING, nullptr, 0, "the account to log in with SASL PLAIN"},
+    {"sasl_password", RELAIS_CONFIG_STRING, nullptr, 0, "its password (use ${env:…} or ${file:…})"},
+    {"channels", RELAIS_CONFIG_STRING_LIST, nullptr, 0, "channels to join and relay from, e.g. [\"#team\"]"},
+    {"channel", RELAIS_CONFIG_STRING, nullptr, 0,
+     "where deliveries without a channel go (default: the first of channels)"},
+    {"burst", RELAIS_CONFIG_DOUBLE, "5", 0, "flood control: lines sent at once before the rate applies"},
+    {"rate", RELAIS_CONFIG_DOUBLE, "2", 0, "flood control: lines per second after the burst; lines wait, never dropped"},
+    {"reconnect_min", RELAIS_CONFIG_DURATION, "1s", 0, "first wait before reconnecting, doubled each failure"},
+    {"reconnect_max", RELAIS_CONFIG_DURATION, "5m", 0, "the longest wait between reconnection attempts"},
+    {"connect_timeout", RELAIS_CONFIG_DURATION, "15s", 0, "the longest connecting and registering may take"},
+    {"send_timeout", RELAIS_CONFIG_DURATION, "60s", 0,
+     "how long one delivery may wait for the connection and the flood queue before the host retries it"},
+    {"notices", RELAIS_CONFIG_BOOL, "true", 0, "relay NOTICEs sent to channels too"},
+};
+
+RELAIS_PLUGIN(relais::irc::IrcPlugin, "irc", "0.1.0", "Relays IRC channels: joins them, reads and posts",
+              RELAIS_CAP_SOURCE | RELAIS_CAP_SINK, RELAIS_LEVEL_INTERNAL, irc_keys)
