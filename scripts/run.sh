@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh -DRELAIS_BUILD_TESTS=OFF
+scripts/build.sh -DRELAIS_BUILD_TESTS=OFF -DRELAIS_BUILD_BENCH=OFF
 exec build/bin/relais run "$@"

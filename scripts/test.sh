@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh -DRELAIS_BUILD_TESTS=ON
+scripts/build.sh -DRELAIS_BUILD_TESTS=ON -DRELAIS_BUILD_BENCH=ON
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "$(nproc)" --timeout 900
