@@ -3,7 +3,7 @@
 //
 //   bench-rules                       # the full run: 10, 100 and 1,000 routes, 3 s each
 //   bench-rules --rules 100 --print-rules   # the YAML of the routes measured
-//   bench-rules --messages 2000 --seconds 0.2 --verify --check   # the smoke test
+//   bench-rules --messages 2000 --seconds 0.1 --max-passes 3 --verify --check   # the smoke test
 #include "measure.hpp"
 #include "reference.hpp"
 #include "workload.hpp"
@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
-#include <optional>
 
 using namespace relais;
 using namespace relais::bench;
@@ -77,7 +76,7 @@ int main(int argc, char **argv) {
     std::cout << "bench-rules: " << grouped(static_cast<double>(count)) << " messages (text " << fixed(bytes / count, 0)
               << " bytes on average), seed " << seed << ", " << machine_load() << "\n";
     std::cout << "CPU time of this thread per message, median of the passes; baseline: one RE2::PartialMatch per "
-                 "message of one alternation of every keyword and regex of the routes\n\n";
+                 "message of one alternation of every keyword and regex of the routes\n";
 
     std::vector<Row> rows;
     bool sane = true;
@@ -97,6 +96,8 @@ int main(int argc, char **argv) {
         options.set_max_mem(int64_t{256} << 20);
         RE2 baseline(baseline_pattern(table), options);
         row.baseline_ok = baseline.ok();
+        if (!row.baseline_ok)
+            std::cerr << "the baseline for " << n << " routes does not compile: " << baseline.error() << "\n";
         Router router(std::move(table));
 
         // One pass to count what the messages match (and, with --verify, to compare with the reference).
@@ -183,10 +184,13 @@ int main(int argc, char **argv) {
     std::cout << "  (checksum " << sink << ")\n";
 
     if (check) {
-        double matched = 0;
-        for (const auto &r : rows) matched += r.matched;
-        if (matched <= 0) {
-            std::cerr << "no route matched any message: the workload is broken\n";
+        double matched = 0, baseline_hits = 0;
+        for (const auto &r : rows) {
+            matched += r.matched;
+            baseline_hits += r.baseline_ok ? r.baseline_hits : 1;
+        }
+        if (matched <= 0 || baseline_hits <= 0) {
+            std::cerr << "no route or no baseline matched any message: the workload is broken\n";
             sane = false;
         }
         if (!sane) std::cerr << "bench-rules: the figures are not sane\n";
