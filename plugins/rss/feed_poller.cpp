@@ -155,6 +155,7 @@ Message FeedPoller::to_message(const FeedItem &item, const Feed &feed) const {
     m.kind = Kind::post;
     m.author = item.author;
     m.author_id = item.author_id;
+    if (m.author.empty() && m.author_id.empty()) m.author = feed.title; // an unsigned item speaks for its feed
     if (item.title.empty()) m.text = item.summary.empty() ? item.link : item.summary;
     else if (item.summary.empty() || item.summary == item.title) m.text = item.title;
     else m.text = item.title + " \xE2\x80\x94 " + item.summary; // " — "
