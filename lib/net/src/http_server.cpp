@@ -127,6 +127,14 @@ struct SendQueue {
     std::deque<std::string> items;
     size_t bytes = 0;
     bool writing = false;
+
+    // Queues `text`; false when the client already has kMaxQueuedBytes waiting (it reads too slowly).
+    bool push(std::string text) {
+        bytes += text.size();
+        if (bytes > kMaxQueuedBytes) return false;
+        items.push_back(std::move(text));
+        return true;
+    }
 };
 
 // What a stream session does for its handle.
@@ -205,13 +213,11 @@ public:
         if (!open_) return;
         asio::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
             if (!self->open_ || self->closing_) return;
-            self->queue_.bytes += text.size();
-            if (self->queue_.bytes > kMaxQueuedBytes) {
+            if (!self->queue_.push(std::move(text))) {
                 self->core_->log("websocket " + self->request_.path + " from " + self->request_.remote +
                                  ": the client reads too slowly (16 MiB queued); disconnecting it");
                 return self->hard_close();
             }
-            self->queue_.items.push_back(std::move(text));
             if (!self->queue_.writing) self->write_next();
         });
     }
@@ -341,13 +347,11 @@ public:
         if (!open_ || text.empty()) return; // an empty chunk would end the response
         asio::post(stream_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
             if (!self->open_ || self->closing_) return;
-            self->queue_.bytes += text.size();
-            if (self->queue_.bytes > kMaxQueuedBytes) {
+            if (!self->queue_.push(std::move(text))) {
                 self->core_->log("stream " + self->request_.path + " to " + self->request_.remote +
                                  ": the client reads too slowly (16 MiB queued); disconnecting it");
                 return self->finish();
             }
-            self->queue_.items.push_back(std::move(text));
             if (!self->queue_.writing) self->write_next();
         });
     }
