@@ -1,5 +1,6 @@
 // relais — the host daemon and its command line.
 #include "cli/commands.hpp"
+#include "deliver/outbox_store.hpp"
 
 #include <relais/plugin.h>
 
@@ -67,6 +68,21 @@ int main(int argc, char **argv) {
         dead_actions.push_back(cmd);
     }
 
+    auto *held = app.add_subcommand("held", "deliveries waiting for approval: list, show, approve, drop");
+    held->require_subcommand(1);
+    std::vector<CLI::App *> held_actions;
+    for (const char *action : {"list", "show", "approve", "drop"}) {
+        auto *cmd = held->add_subcommand(action, std::string(action) == "list" ? "list the held deliveries"
+                                                 : std::string(action) == "show" ? "show one, with its message"
+                                                 : std::string(action) == "approve"
+                                                     ? "publish it: put it in its destination's outbox"
+                                                     : "forget it: it is never published");
+        add_common(cmd, false);
+        if (std::string(action) != "list") cmd->add_option("id", dead_id, "the held delivery's id")->required();
+        cmd->add_flag("--json", json, "JSON output");
+        held_actions.push_back(cmd);
+    }
+
     auto *defaults = app.add_subcommand("default-config", "print the embedded default configuration");
     auto *version = app.add_subcommand("version", "print the version and the plugin ABI");
 
@@ -94,7 +110,9 @@ int main(int argc, char **argv) {
     if (*new_plugin) return relais::cmd_new_plugin(new_name, new_lang, new_dir);
     if (*runner) return relais::cmd_plugin_runner(runner_library);
     for (auto *cmd : dead_actions)
-        if (*cmd) return relais::cmd_deadletter(common, cmd->get_name(), dead_id, dead_all, json);
+        if (*cmd) return relais::cmd_parked(common, relais::Shelf::dead, cmd->get_name(), dead_id, dead_all, json);
+    for (auto *cmd : held_actions)
+        if (*cmd) return relais::cmd_parked(common, relais::Shelf::held, cmd->get_name(), dead_id, false, json);
     if (*version) {
         std::printf("relais %s (plugin ABI %d.%d)\n", RELAIS_VERSION, RELAIS_ABI_MAJOR, RELAIS_ABI_MINOR);
         return 0;

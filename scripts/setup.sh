@@ -6,7 +6,8 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache python3 ca-certificates openssl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev catch2 libre2-dev libcli11-dev libpugixml-dev libsqlite3-dev libssl-dev
-  ngircd inspircd
+  libstrophe-dev libcbor-dev
+  ngircd inspircd prosody lua-unbound
 )
 
 missing=()

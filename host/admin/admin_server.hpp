@@ -1,6 +1,8 @@
 // The admin HTTP server (loopback by default): /healthz, /metrics, and the JSON API under /api/v1.
 #pragma once
 
+#include "deliver/outbox_store.hpp"
+
 #include <relais/net/http.hpp>
 
 #include <memory>
@@ -19,7 +21,7 @@ public:
 
 private:
     net::Response handle(const net::Request &request);
-    net::Response dead_letters(const net::Request &request);
+    net::Response parked(const net::Request &request, Shelf shelf);
 
     Daemon &daemon_;
     std::unique_ptr<net::HttpServer> server_;

@@ -37,12 +37,17 @@ json::object routes_json(const RouteTable &table) {
         for (const auto &e : r.from) from.push_back(json::string(e.str()));
         for (const auto &a : r.actions) {
             static const char *names[] = {"relay", "archive", "drop", "tag", "stop"};
-            json::object o{{"action", names[static_cast<int>(a.type)]}};
+            json::object o{{"action", a.hold ? "hold" : names[static_cast<int>(a.type)]}};
             json::array to;
             for (const auto &e : a.to) to.push_back(json::string(e.str()));
             if (!to.empty()) o["to"] = std::move(to);
             if (a.tmpl) o["template"] = a.tmpl->source();
             if (a.as_level) o["as_level"] = level_name(*a.as_level);
+            if (!a.speakers.empty()) {
+                json::array speakers;
+                for (const auto &p : a.speakers) speakers.push_back(json::string(p));
+                o["speakers"] = std::move(speakers);
+            }
             if (!a.tags.empty()) {
                 json::array tags;
                 for (const auto &t : a.tags) tags.push_back(json::string(t));

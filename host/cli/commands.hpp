@@ -6,6 +6,8 @@
 
 namespace relais {
 
+enum class Shelf; // deliver/outbox_store.hpp
+
 struct CommonOptions {
     std::string config_file;              // empty: the embedded default
     std::vector<std::string> plugin_dirs; // --plugin-dir, searched first
@@ -22,6 +24,8 @@ int cmd_default_config();
 int cmd_new_plugin(const std::string &name, const std::string &lang, const std::string &dir);
 // Hidden: runs one library plugin in this process for a host, over stdin/stdout (docs/protocol.md).
 int cmd_plugin_runner(const std::string &library);
-int cmd_deadletter(const CommonOptions &o, const std::string &action, const std::string &id, bool all, bool json);
+// Parked deliveries: `relais deadletter …` (Shelf::dead) and `relais held …` (Shelf::held).
+int cmd_parked(const CommonOptions &o, Shelf shelf, const std::string &action, const std::string &id, bool all,
+               bool json);
 
 } // namespace relais

@@ -272,6 +272,42 @@ void parse_instances(const YAML::Node &node, Config &config, Diagnostics &diags)
     }
 }
 
+void parse_themes(const YAML::Node &node, Config &config, Diagnostics &diags) {
+    if (!node.IsSequence()) {
+        diags.error(node, "themes: expected a list of themes (- name: …, keywords: […], to: instance/channel)");
+        return;
+    }
+    std::set<std::string> seen;
+    for (const YAML::Node &entry : node) {
+        if (!entry.IsMap()) {
+            diags.error(entry, "themes: each theme is a map with name, keywords, language, from, to and owner");
+            continue;
+        }
+        Theme theme;
+        theme.node = entry;
+        if (!entry["name"]) diags.error(entry, "theme without a name (add name: a-name)");
+        else if (read_scalar(entry["name"], "theme name", theme.name, diags)) {
+            if (theme.name.empty()) diags.error(entry["name"], "theme name: is empty; give the theme a name");
+            else if (!seen.insert(theme.name).second)
+                diags.error(entry["name"], "theme name '" + theme.name + "' is used by another theme already");
+        }
+        const std::string where = "theme '" + theme.name + "'";
+        check_keys(entry, {"name", "keywords", "language", "from", "to", "owner"}, where, diags);
+        if (!entry["keywords"])
+            diags.error(entry, where + " has no keywords: (the words or phrases it watches for)");
+        else if (read_string_list(entry["keywords"], where + " keywords", theme.keywords, diags) &&
+                 theme.keywords.empty())
+            diags.error(entry["keywords"], where + " keywords: an empty list can never match; add words or phrases");
+        if (entry["language"]) read_string_list(entry["language"], where + " language", theme.languages, diags);
+        if (entry["from"]) read_string_list(entry["from"], where + " from", theme.from, diags);
+        if (!entry["to"]) diags.error(entry, where + " has no to: (the room it relays to, as instance/channel)");
+        else if (read_string_list(entry["to"], where + " to", theme.to, diags) && theme.to.empty())
+            diags.error(entry["to"], where + " to: an empty list relays nowhere; name the theme's room");
+        if (entry["owner"]) read_scalar(entry["owner"], where + " owner", theme.owner, diags);
+        config.themes.push_back(std::move(theme));
+    }
+}
+
 } // namespace
 
 Config parse_config(const std::string &text, const std::string &file, Diagnostics &diags) {
@@ -288,7 +324,7 @@ Config parse_config(const std::string &text, const std::string &file, Diagnostic
         diags.error(root, "the configuration must be a map with host, plugins and routes");
         return config;
     }
-    check_keys(root, {"host", "plugins", "routes"}, "the configuration", diags);
+    check_keys(root, {"host", "plugins", "routes", "themes"}, "the configuration", diags);
     if (root["host"]) parse_host(root["host"], config.host, diags);
     if (root["plugins"]) parse_instances(root["plugins"], config, diags);
     else diags.error(root, "no plugins: the configuration needs a plugins: list");
@@ -296,6 +332,7 @@ Config parse_config(const std::string &text, const std::string &file, Diagnostic
         config.routes = root["routes"];
         if (!config.routes.IsSequence()) diags.error(config.routes, "routes: expected a list of routes");
     }
+    if (root["themes"]) parse_themes(root["themes"], config, diags);
     return config;
 }
 

@@ -40,11 +40,24 @@ struct InstanceConfig {
     YAML::Node node;            // the whole entry, for error positions
 };
 
+// A watch theme: a named set of keywords assigned to a room and its owner (the person mentioned when an item
+// matches). Compiled into an ordinary route "theme:NAME" by route/themes.cpp.
+struct Theme {
+    std::string name;
+    std::vector<std::string> keywords;  // as written; matched like a route's when.keywords
+    std::vector<std::string> languages; // empty: any language
+    std::vector<std::string> from;      // "instance" or "instance/channel"; empty: any source
+    std::vector<std::string> to;        // the theme's room(s): "instance" or "instance/channel"
+    std::string owner;                  // shown as "@owner" in the relayed text; may be empty
+    YAML::Node node;                    // the whole entry, for error positions
+};
+
 struct Config {
     std::string file; // as shown in messages ("relais.yaml", "<embedded default>")
     HostSettings host;
     std::vector<InstanceConfig> instances;
     YAML::Node routes; // sequence, compiled by route/compile
+    std::vector<Theme> themes; // compiled into routes by route/themes
     YAML::Node root;
 
     const InstanceConfig *instance(const std::string &id) const;

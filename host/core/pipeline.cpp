@@ -158,10 +158,17 @@ int Pipeline::accept(const std::string &source, Message &&m) {
         job.rendered = std::move(d.rendered);
         job.delivery_key = m.id + ":" + d.instance + (d.channel.empty() ? "" : "/" + d.channel);
         job.route = d.route;
-        entries.push_back({d.instance, std::move(job)});
+        entries.push_back({d.instance, std::move(job), std::move(d.held)});
     }
     if (!outbox_) {
-        for (auto &e : entries) dispatch(e.destination, std::move(e.job));
+        for (auto &e : entries) {
+            if (!e.held.empty()) {
+                spdlog::info("message {} for {} is held for approval ({}), and without an outbox it is dropped",
+                             m.id, e.destination, e.held);
+                continue;
+            }
+            dispatch(e.destination, std::move(e.job));
+        }
         return RELAIS_OK;
     }
     switch (outbox_->store(source, dedupe_key(source, m), std::move(entries))) {

@@ -26,7 +26,8 @@ Outbox::Outbox(Settings settings, Metrics &metrics)
       stored_(metrics.counter("relais_outbox_stored_total", {}, "Deliveries stored in the outbox")),
       duplicates_(metrics.counter("relais_messages_duplicate_total", {},
                                   "Messages dropped as already seen within the deduplication window")),
-      dead_letters_(metrics.counter("relais_dead_letters_total", {}, "Deliveries moved to the dead letters")) {
+      dead_letters_(metrics.counter("relais_dead_letters_total", {}, "Deliveries moved to the dead letters")),
+      held_(metrics.counter("relais_held_total", {}, "Deliveries held until someone approves them")) {
     writer_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
     reader_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
 }
@@ -113,25 +114,25 @@ bool Outbox::posted_by_us(const std::string &instance, const std::string &native
     return reader_store_->posted_by_us(instance, native_id);
 }
 
-std::vector<StoredDelivery> Outbox::dead_letters() {
+std::vector<StoredDelivery> Outbox::dead_letters(Shelf shelf) {
     std::lock_guard lock(reader_mutex_);
-    return reader_store_->dead_letters();
+    return reader_store_->dead_letters(1000, shelf);
 }
 
-std::optional<StoredDelivery> Outbox::dead_letter(int64_t seq) {
+std::optional<StoredDelivery> Outbox::dead_letter(int64_t seq, Shelf shelf) {
     std::lock_guard lock(reader_mutex_);
-    return reader_store_->dead_letter(seq);
+    return reader_store_->dead_letter(seq, shelf);
 }
 
-bool Outbox::replay(int64_t seq) {
-    ReplayOp op{seq, false, {}};
+bool Outbox::replay(int64_t seq, Shelf shelf) {
+    ReplayOp op{seq, shelf, false, {}};
     auto done = op.done.get_future();
     push(std::move(op));
     return done.get();
 }
 
-bool Outbox::drop(int64_t seq) {
-    ReplayOp op{seq, true, {}};
+bool Outbox::drop(int64_t seq, Shelf shelf) {
+    ReplayOp op{seq, shelf, true, {}};
     auto done = op.done.get_future();
     push(std::move(op));
     return done.get();
@@ -166,6 +167,13 @@ void Outbox::run() {
                         continue;
                     }
                     for (auto &e : s->entries) {
+                        if (!e.held.empty()) {
+                            writer_store_->hold(e.destination, e.job, e.held, now);
+                            held_.add();
+                            spdlog::info("message {} for {} is held for approval: {} (see `relais held list`)",
+                                         e.job.message.id, e.destination, e.held);
+                            continue;
+                        }
                         e.job.seq = writer_store_->enqueue(e.destination, e.job, now);
                         to_dispatch.emplace_back(e.destination, e.job);
                     }
@@ -180,9 +188,9 @@ void Outbox::run() {
                     writer_store_->kill(k->seq, k->reason, now);
                 } else if (auto *r = std::get_if<ReplayOp>(&op)) {
                     if (r->drop_only) {
-                        replayed[i] = writer_store_->drop_dead(r->seq);
-                    } else if (auto dead = writer_store_->dead_letter(r->seq)) {
-                        int64_t seq = writer_store_->revive(r->seq, now);
+                        replayed[i] = writer_store_->drop_dead(r->seq, r->shelf);
+                    } else if (auto dead = writer_store_->dead_letter(r->seq, r->shelf)) {
+                        int64_t seq = writer_store_->revive(r->seq, now, r->shelf);
                         dead->job.seq = seq;
                         dead->job.attempts = 0;
                         to_dispatch.emplace_back(dead->destination, dead->job);

@@ -38,6 +38,7 @@ public:
     struct Entry {
         std::string destination;
         DeliveryJob job;
+        std::string held; // non-empty: parked until approved, and why
     };
 
     Outbox(Settings settings, Metrics &metrics);
@@ -61,12 +62,13 @@ public:
                                          const std::string &destination);
     bool posted_by_us(const std::string &instance, const std::string &native_id);
 
-    // Dead letters (the admin API and the CLI).
-    std::vector<StoredDelivery> dead_letters();
-    std::optional<StoredDelivery> dead_letter(int64_t seq);
-    // Moves a dead letter back into the outbox and dispatches it; false when there is no such dead letter.
-    bool replay(int64_t seq);
-    bool drop(int64_t seq);
+    // Dead letters and held deliveries (the admin API and the CLI).
+    std::vector<StoredDelivery> dead_letters(Shelf shelf = Shelf::dead);
+    std::optional<StoredDelivery> dead_letter(int64_t seq, Shelf shelf = Shelf::dead);
+    // Moves a parked delivery back into the outbox and dispatches it (a dead letter replayed, a held one
+    // approved); false when there is no such delivery on that shelf.
+    bool replay(int64_t seq, Shelf shelf = Shelf::dead);
+    bool drop(int64_t seq, Shelf shelf = Shelf::dead);
 
 private:
     struct StoreOp {
@@ -89,6 +91,7 @@ private:
     };
     struct ReplayOp {
         int64_t seq;
+        Shelf shelf;
         bool drop_only;
         std::promise<bool> done;
     };
@@ -99,7 +102,7 @@ private:
 
     Settings settings_;
     Metrics &metrics_;
-    Metric &commits_, &stored_, &duplicates_, &dead_letters_;
+    Metric &commits_, &stored_, &duplicates_, &dead_letters_, &held_;
     std::unique_ptr<OutboxStore> writer_store_, reader_store_;
     std::mutex reader_mutex_;
 

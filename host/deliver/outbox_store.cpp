@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   attempts INTEGER NOT NULL,
   last_error TEXT NOT NULL,
   enqueued_ms INTEGER NOT NULL,
-  failed_ms INTEGER NOT NULL);
+  failed_ms INTEGER NOT NULL,
+  held INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS id_map (
   source TEXT NOT NULL,
   source_native TEXT NOT NULL,
@@ -78,6 +79,11 @@ OutboxStore::OutboxStore(const std::string &path, Sync sync) : path_(path) {
     // Checkpoints (which wait for the disk) every ~16 MiB of log rather than every 4 MiB: fewer stalls.
     exec("PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY");
     exec(schema);
+    // Files written before held deliveries existed: add the column they share the table with dead letters by.
+    sqlite3_stmt *probe = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT held FROM dead_letters LIMIT 0", -1, &probe, nullptr) != SQLITE_OK)
+        exec("ALTER TABLE dead_letters ADD COLUMN held INTEGER NOT NULL DEFAULT 0");
+    sqlite3_finalize(probe);
 }
 
 OutboxStore::~OutboxStore() {
@@ -149,22 +155,40 @@ void OutboxStore::kill(int64_t seq, const std::string &reason, int64_t now_ms) {
     remove(seq);
 }
 
-int64_t OutboxStore::revive(int64_t dead_seq, int64_t now_ms) {
+void OutboxStore::hold(const std::string &destination, const DeliveryJob &job, const std::string &reason,
+                       int64_t now_ms) {
+    auto *s = statement("INSERT INTO dead_letters (destination, channel, route, delivery_key, message, rendered,"
+                        " attempts, last_error, enqueued_ms, failed_ms, held)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?8, 1)");
+    bind_text(s, 1, destination);
+    bind_text(s, 2, job.channel);
+    bind_text(s, 3, job.route);
+    bind_text(s, 4, job.delivery_key);
+    bind_text(s, 5, message_to_json(job.message));
+    bind_text(s, 6, job.rendered);
+    bind_text(s, 7, reason);
+    sqlite3_bind_int64(s, 8, now_ms);
+    run(db_, s);
+}
+
+int64_t OutboxStore::revive(int64_t parked_seq, int64_t now_ms, Shelf shelf) {
     auto *s = statement("INSERT INTO outbox (destination, channel, route, delivery_key, message, rendered, attempts,"
                         " last_error, enqueued_ms) SELECT destination, channel, route, delivery_key, message,"
-                        " rendered, 0, last_error, ?2 FROM dead_letters WHERE seq = ?1");
-    sqlite3_bind_int64(s, 1, dead_seq);
+                        " rendered, 0, last_error, ?2 FROM dead_letters WHERE seq = ?1 AND held = ?3");
+    sqlite3_bind_int64(s, 1, parked_seq);
     sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int(s, 3, shelf == Shelf::held);
     run(db_, s);
     if (sqlite3_changes(db_) == 0) return 0;
     int64_t seq = sqlite3_last_insert_rowid(db_);
-    drop_dead(dead_seq);
+    drop_dead(parked_seq, shelf);
     return seq;
 }
 
-bool OutboxStore::drop_dead(int64_t dead_seq) {
-    auto *s = statement("DELETE FROM dead_letters WHERE seq = ?1");
-    sqlite3_bind_int64(s, 1, dead_seq);
+bool OutboxStore::drop_dead(int64_t parked_seq, Shelf shelf) {
+    auto *s = statement("DELETE FROM dead_letters WHERE seq = ?1 AND held = ?2");
+    sqlite3_bind_int64(s, 1, parked_seq);
+    sqlite3_bind_int(s, 2, shelf == Shelf::held);
     run(db_, s);
     return sqlite3_changes(db_) > 0;
 }
@@ -243,17 +267,19 @@ std::optional<StoredDelivery> OutboxStore::pending_delivery(int64_t seq) {
     return rows.front();
 }
 
-std::vector<StoredDelivery> OutboxStore::dead_letters(size_t limit) {
+std::vector<StoredDelivery> OutboxStore::dead_letters(size_t limit, Shelf shelf) {
     auto *s = statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
-                        " last_error, enqueued_ms, failed_ms FROM dead_letters ORDER BY seq LIMIT ?1");
+                        " last_error, enqueued_ms, failed_ms FROM dead_letters WHERE held = ?2 ORDER BY seq LIMIT ?1");
     sqlite3_bind_int64(s, 1, static_cast<int64_t>(limit));
+    sqlite3_bind_int(s, 2, shelf == Shelf::held);
     return read_rows(s, true);
 }
 
-std::optional<StoredDelivery> OutboxStore::dead_letter(int64_t seq) {
+std::optional<StoredDelivery> OutboxStore::dead_letter(int64_t seq, Shelf shelf) {
     auto *s = statement("SELECT seq, destination, channel, route, delivery_key, message, rendered, attempts,"
-                        " last_error, enqueued_ms, failed_ms FROM dead_letters WHERE seq = ?1");
+                        " last_error, enqueued_ms, failed_ms FROM dead_letters WHERE seq = ?1 AND held = ?2");
     sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int(s, 2, shelf == Shelf::held);
     auto rows = read_rows(s, true);
     if (rows.empty()) return std::nullopt;
     return rows.front();

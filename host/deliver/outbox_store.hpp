@@ -1,5 +1,5 @@
-// The durable side of delivery: one SQLite file (outbox.db, WAL) holding the deliveries not yet made, the dead
-// letters, the map of native ids across networks, and the keys seen for deduplication. Not thread-safe: one
+// The durable side of delivery: one SQLite file (outbox.db, WAL) holding the deliveries not yet made, the parked
+// ones (dead letters, and deliveries held for approval), the map of native ids across networks, and the keys seen for deduplication. Not thread-safe: one
 // OutboxStore per thread (the daemon's writer thread, a delivery thread's reader, or the CLI).
 #pragma once
 
@@ -15,13 +15,16 @@ struct sqlite3_stmt;
 
 namespace relais {
 
+// Where a delivery that is not on its way waits: failed for good, or held until someone approves it.
+enum class Shelf { dead, held };
+
 struct StoredDelivery {
     int64_t seq = 0;
     std::string destination;
     DeliveryJob job;
     std::string last_error;
     int64_t enqueued_ms = 0;
-    int64_t failed_ms = 0; // dead letters only
+    int64_t failed_ms = 0; // parked deliveries only: when they failed, or were held
 };
 
 class OutboxStore {
@@ -43,9 +46,11 @@ public:
     void record_attempt(int64_t seq, uint32_t attempts, const std::string &error);
     // Moves a delivery to the dead letters (a no-op when it is no longer in the outbox).
     void kill(int64_t seq, const std::string &reason, int64_t now_ms);
-    // Puts a dead letter back at the end of its destination's outbox; returns its new seq, or 0 if unknown.
-    int64_t revive(int64_t dead_seq, int64_t now_ms);
-    bool drop_dead(int64_t dead_seq);
+    // Parks a delivery until someone approves it; `reason` says why it needs approval.
+    void hold(const std::string &destination, const DeliveryJob &job, const std::string &reason, int64_t now_ms);
+    // Puts a parked delivery back at the end of its destination's outbox; returns its new seq, or 0 if unknown.
+    int64_t revive(int64_t parked_seq, int64_t now_ms, Shelf shelf = Shelf::dead);
+    bool drop_dead(int64_t parked_seq, Shelf shelf = Shelf::dead);
     // True when `key` from `source` was seen since `since_ms`; records it either way.
     bool seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms);
     void forget_seen_before(int64_t before_ms);
@@ -54,8 +59,8 @@ public:
 
     // Reads.
     std::vector<StoredDelivery> pending(); // every destination, oldest first
-    std::vector<StoredDelivery> dead_letters(size_t limit = 1000);
-    std::optional<StoredDelivery> dead_letter(int64_t seq);
+    std::vector<StoredDelivery> dead_letters(size_t limit = 1000, Shelf shelf = Shelf::dead);
+    std::optional<StoredDelivery> dead_letter(int64_t seq, Shelf shelf = Shelf::dead);
     std::optional<StoredDelivery> pending_delivery(int64_t seq);
     // The native id on `destination` of the message known on `source` as `source_native`.
     std::optional<std::string> mapped_id(const std::string &source, const std::string &source_native,

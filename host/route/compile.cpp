@@ -1,5 +1,6 @@
 #include "route/match_index.hpp"
 #include "route/rules.hpp"
+#include "route/themes.hpp"
 
 #include <relais/plugin.h>
 
@@ -59,7 +60,7 @@ public:
         const std::string where = "route '" + route.name + "'";
         if (node["from"]) route.from = endpoints(node["from"], where + " from", RELAIS_CAP_SOURCE, "emit messages");
         if (node["when"]) route.when = conditions(node["when"], where);
-        if (!node["do"]) diags_.error(node, where + " has no do: list (relay, archive, drop, tag or stop)");
+        if (!node["do"]) diags_.error(node, where + " has no do: list (relay, hold, archive, drop, tag or stop)");
         else route.actions = actions(node["do"], where);
         check_can_match(node, route, where);
         return route;
@@ -180,7 +181,7 @@ private:
             diags_.error(node, where + " do: expected a list of actions");
             return out;
         }
-        static const std::vector<std::string> names{"relay", "archive", "drop", "tag", "stop"};
+        static const std::vector<std::string> names{"relay", "hold", "archive", "drop", "tag", "stop"};
         for (const auto &item : node) {
             std::string name;
             YAML::Node arg;
@@ -194,20 +195,25 @@ private:
             }
             const YAML::Node at = item.IsMap() ? YAML::Node(item.begin()->first) : YAML::Node(item);
             Action a;
-            if (name == "relay") {
+            if (name == "relay" || name == "hold") {
+                // hold is a relay whose every message waits for approval.
                 a.type = Action::Type::relay;
+                a.hold = name == "hold";
                 if (!arg || arg.IsNull()) {
-                    diags_.error(at, where + " relay: needs a destination (relay: {to: instance/channel})");
+                    diags_.error(at, where + " " + name + ": needs a destination (" + name + ": {to: instance/channel})");
                     continue;
                 }
                 if (arg.IsMap()) {
-                    check_keys(arg, {"to", "template", "as_level"}, where + " relay", diags_);
-                    if (!arg["to"]) diags_.error(arg, where + " relay: needs to: (an instance or instance/channel)");
-                    else a.to = endpoints(arg["to"], where + " relay to", RELAIS_CAP_SINK, "receive messages");
-                    if (arg["template"]) a.tmpl = template_value(arg["template"], where + " relay template");
-                    if (arg["as_level"]) a.as_level = level_value(arg["as_level"], where + " relay as_level");
+                    if (a.hold) check_keys(arg, {"to", "template", "as_level"}, where + " hold", diags_);
+                    else check_keys(arg, {"to", "template", "as_level", "speakers"}, where + " relay", diags_);
+                    if (!arg["to"])
+                        diags_.error(arg, where + " " + name + ": needs to: (an instance or instance/channel)");
+                    else a.to = endpoints(arg["to"], where + " " + name + " to", RELAIS_CAP_SINK, "receive messages");
+                    if (arg["template"]) a.tmpl = template_value(arg["template"], where + " " + name + " template");
+                    if (arg["as_level"]) a.as_level = level_value(arg["as_level"], where + " " + name + " as_level");
+                    if (arg["speakers"]) lower_list(arg["speakers"], where + " relay speakers", a.speakers, '@');
                 } else {
-                    a.to = endpoints(arg, where + " relay to", RELAIS_CAP_SINK, "receive messages");
+                    a.to = endpoints(arg, where + " " + name + " to", RELAIS_CAP_SINK, "receive messages");
                 }
             } else if (name == "archive") {
                 a.type = Action::Type::archive;
@@ -228,7 +234,7 @@ private:
                 if (arg && !arg.IsNull()) diags_.error(arg, where + " " + name + " takes no argument");
             } else {
                 diags_.error(at, where + " do: unknown action '" + name + "'" + suggestion(name, names) +
-                                     "; actions are relay, archive, drop, tag, stop");
+                                     "; actions are relay, hold, archive, drop, tag, stop");
                 continue;
             }
             out.push_back(std::move(a));
@@ -259,7 +265,10 @@ private:
 RouteTable compile_routes(const Config &config, std::vector<InstanceFacts> instances, Diagnostics &diags) {
     RouteTable table;
     table.instances = std::move(instances);
-    if (!config.routes || !config.routes.IsSequence()) return table;
+    if (!config.routes || !config.routes.IsSequence()) {
+        compile_themes(config, table, diags); // watch themes: route/themes.cpp
+        return table;
+    }
     RouteCompiler compiler(table.instances, diags);
     std::vector<std::string> names;
     for (size_t i = 0; i < config.routes.size(); ++i) {
@@ -270,6 +279,7 @@ RouteTable compile_routes(const Config &config, std::vector<InstanceFacts> insta
         names.push_back(route->name);
         table.routes.push_back(std::move(*route));
     }
+    compile_themes(config, table, diags); // watch themes, after the routes: route/themes.cpp
     return table;
 }
 

@@ -334,7 +334,8 @@ Plan Router::route(Message &m, bool explain) const {
     facts.scan(*index_, m);
 
     // Confidentiality and loops are checked here, for every delivery, whatever the route asked.
-    auto plan_delivery = [&](const Route &r, const Endpoint &to, std::string rendered, Level level, bool archive) {
+    auto plan_delivery = [&](const Route &r, const Endpoint &to, std::string rendered, Level level, bool archive,
+                             std::string held = {}) {
         const InstanceFacts *dest = table_.instance(to.instance);
         if (!dest) return;
         if (static_cast<int>(level) > static_cast<int>(dest->level)) {
@@ -358,8 +359,11 @@ Plan Router::route(Message &m, bool explain) const {
                 say([&] { return "    → " + to.str() + " already planned by route '" + d.route + "'"; });
                 return;
             }
-        say([&] { return "    → " + to.str() + (archive ? " (archive)" : "") + ": \"" + rendered + "\""; });
-        plan.deliveries.push_back({r.name, to.instance, to.channel, std::move(rendered), level, archive});
+        say([&] {
+            return "    → " + to.str() + (archive ? " (archive)" : "") + (held.empty() ? "" : " held for approval, " + held) +
+                   ": \"" + rendered + "\"";
+        });
+        plan.deliveries.push_back({r.name, to.instance, to.channel, std::move(rendered), level, archive, std::move(held)});
     };
 
     // Without explain, only the routes whose gate the message opened; with it, every route.
@@ -389,10 +393,18 @@ Plan Router::route(Message &m, bool explain) const {
             case Action::Type::relay: {
                 Level level = a.as_level ? *a.as_level : m.level;
                 if (a.as_level) say([&] { return "  relay as " + std::string(level_name(level)) + " (explicit as_level)"; });
+                std::string held = a.hold ? "route '" + r.name + "' holds every message" : std::string();
+                if (!a.speakers.empty()) {
+                    const std::string &au = facts.lowered_author(), &aid = facts.lowered_author_id();
+                    if (std::find_if(a.speakers.begin(), a.speakers.end(),
+                                     [&](auto &x) { return x == au || (!aid.empty() && x == aid); }) == a.speakers.end())
+                        held = "author '" + (m.author_id.empty() ? m.author : m.author_id) +
+                               "' is not a speaker of route '" + r.name + "'";
+                }
                 for (const auto &to : a.to) {
                     const InstanceFacts *dest = table_.instance(to.instance);
                     const Template *t = a.tmpl ? &*a.tmpl : (dest && dest->default_template ? &*dest->default_template : nullptr);
-                    plan_delivery(r, to, t ? t->render(m) : m.text, level, false);
+                    plan_delivery(r, to, t ? t->render(m) : m.text, level, false, held);
                 }
                 break;
             }

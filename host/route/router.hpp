@@ -21,6 +21,7 @@ struct PlannedDelivery {
     std::string rendered;
     Level level = Level::public_; // the level the message travels at (after an explicit as_level)
     bool archive = false;
+    std::string held;             // non-empty: parked until someone approves it, and why
 };
 
 // A delivery the host refused whatever the rules said.

@@ -53,6 +53,9 @@ struct Action {
     std::vector<Endpoint> to;           // relay and archive
     std::optional<Template> tmpl;       // relay
     std::optional<Level> as_level;      // relay: an explicit downgrade, e.g. an internal post published as public
+    // relay: who may publish without approval (lower-cased author or author_id); anyone else's message is held.
+    std::vector<std::string> speakers;
+    bool hold = false;                  // relay (the `hold` action): every message waits for approval
     std::vector<std::string> tags;      // tag
 };
 

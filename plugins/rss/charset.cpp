@@ -132,8 +132,26 @@ std::string repair_utf8(std::string_view bytes) {
     return out;
 }
 
-std::string feed_to_utf8(std::string_view body) {
+std::string content_type_charset(std::string_view content_type) {
+    std::string lowered = lower(std::string(content_type));
+    size_t at = lowered.find("charset=");
+    if (at == std::string::npos) return {};
+    std::string value = lowered.substr(at + 8);
+    value = value.substr(0, value.find_first_of(";, \t"));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
+    return value;
+}
+
+std::string feed_to_utf8(std::string_view body, const std::string &http_charset) {
     std::string enc = xml_declared_encoding(body);
+    if (enc.empty() && !http_charset.empty()) {
+        // The XML declaration wins: it travels with the bytes. A server's charset is a default for a whole site,
+        // often wrong: bytes that are valid UTF-8 are taken as UTF-8 whatever it says.
+        std::string repaired = repair_utf8(body);
+        if (repaired == body) return repaired;
+        enc = lower(http_charset);
+    }
     // A declared UTF-16/32 on 8-bit text means the declaration was not updated when the text was converted.
     bool wide = enc.rfind("utf-16", 0) == 0 || enc.rfind("utf-32", 0) == 0 || enc.rfind("ucs", 0) == 0;
     if (enc.empty() || enc == "utf-8" || enc == "utf8" || enc == "us-ascii" || enc == "ascii" || wide)

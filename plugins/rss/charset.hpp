@@ -23,8 +23,12 @@ bool iconv_to_utf8(std::string_view bytes, const std::string &encoding, std::str
 // mistake: a feed that says UTF-8 and is not, or mixes the two).
 std::string repair_utf8(std::string_view bytes);
 
-// Converts a feed's bytes to UTF-8 using its XML declaration. UTF-16/32 are left to the XML parser (see above).
+// The charset parameter of a Content-Type header ("text/xml; charset=ISO-8859-1" → "iso-8859-1"), or empty.
+std::string content_type_charset(std::string_view content_type);
+
+// Converts a feed's bytes to UTF-8 using its XML declaration, else `http_charset` (from the Content-Type), else
+// UTF-8. UTF-16/32 are left to the XML parser (see above).
 // Throws std::runtime_error for an encoding that cannot be converted.
-std::string feed_to_utf8(std::string_view body);
+std::string feed_to_utf8(std::string_view body, const std::string &http_charset = {});
 
 } // namespace relais::rss

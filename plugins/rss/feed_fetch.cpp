@@ -1,6 +1,8 @@
 // feed_fetch.cpp — conditional GET through relais_net's blocking client; plain reads for file:// feeds.
 #include "feed_fetch.hpp"
 
+#include "charset.hpp"
+
 #include <relais/net/http.hpp>
 
 #include <cerrno>
@@ -93,6 +95,7 @@ FetchResult fetch_feed(const FetchRequest &request) {
     r.body = std::move(response.body);
     r.etag = response.header("etag");
     r.last_modified = response.header("last-modified");
+    r.charset = content_type_charset(response.header("content-type"));
     return r;
 }
 

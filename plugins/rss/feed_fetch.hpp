@@ -26,6 +26,7 @@ struct FetchResult {
     int status = 0;            // the HTTP status (0 for files and when no answer came)
     std::string body;
     std::string etag, last_modified; // validators of a fresh answer
+    std::string charset;       // of a fresh HTTP answer: the Content-Type's charset parameter, lower-cased
     std::string error;         // with failed: what went wrong, for the log
     std::optional<std::chrono::milliseconds> retry_after; // with 429 or 503 and a Retry-After header
 };

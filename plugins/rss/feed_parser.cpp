@@ -526,12 +526,18 @@ void dedupe(Feed &feed) {
 
 } // namespace
 
-Feed parse_feed(std::string_view body, const std::string &feed_url) {
+Feed parse_feed(std::string_view body, const std::string &feed_url, const std::string &http_charset) {
     std::string_view start = skip_bom_and_space(body);
     if (start.empty()) throw FeedError("the document is empty");
 
     if (start[0] == '{') {
-        Feed feed = parse_json_feed(repair_utf8(start), feed_url);
+        std::string utf8;
+        try {
+            utf8 = feed_to_utf8(start, http_charset);
+        } catch (const std::exception &e) {
+            throw FeedError(e.what());
+        }
+        Feed feed = parse_json_feed(utf8, feed_url);
         dedupe(feed);
         return feed;
     }
@@ -546,7 +552,7 @@ Feed parse_feed(std::string_view body, const std::string &feed_url) {
         if (start[0] != '<') throw FeedError("the document is neither XML nor JSON (it starts with \"" +
                                              repair_utf8(start.substr(0, std::min<size_t>(start.size(), 20))) + "\")");
         try {
-            utf8 = feed_to_utf8(body);
+            utf8 = feed_to_utf8(body, http_charset);
         } catch (const std::exception &e) {
             throw FeedError(e.what());
         }

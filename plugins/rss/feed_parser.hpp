@@ -44,9 +44,9 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Parses a feed's bytes as fetched. feed_url is the base of relative links (with xml:base on top of it).
-// Throws FeedError.
-Feed parse_feed(std::string_view body, const std::string &feed_url);
+// Parses a feed's bytes as fetched. feed_url is the base of relative links (with xml:base on top of it);
+// http_charset is the Content-Type's charset, used when the document declares no encoding. Throws FeedError.
+Feed parse_feed(std::string_view body, const std::string &feed_url, const std::string &http_charset = {});
 
 // The items oldest first: by date when every item has one, else the reverse of document order (feeds list
 // newest first). Ties keep that reversed order.

@@ -3,6 +3,7 @@
 
 #include "feed_fetch.hpp"
 #include "hash.hpp"
+#include "item_identity.hpp"
 
 #include <boost/json.hpp>
 
@@ -24,6 +25,12 @@ std::string human(uint64_t ms) {
     return std::to_string(ms) + "ms";
 }
 
+// The store key of an item's cross-feed identity, or empty when it has none.
+std::string fingerprint_key(const FeedItem &item) {
+    std::string fingerprint = item_fingerprint(item);
+    return fingerprint.empty() ? std::string() : "seen:item:" + hash_hex(fingerprint);
+}
+
 } // namespace
 
 int EmitGate::emit(Host &host, const Message &m) {
@@ -42,8 +49,9 @@ bool EmitGate::closed() const {
     return closed_;
 }
 
-FeedPoller::FeedPoller(Host &host, FeedConfig feed, PollOptions options, EmitGate &gate)
-    : host_(host), feed_(std::move(feed)), options_(std::move(options)), gate_(gate), key_(hash_hex(feed_.url)) {}
+FeedPoller::FeedPoller(Host &host, FeedConfig feed, PollOptions options, EmitGate &gate, SeenStore &seen)
+    : host_(host), feed_(std::move(feed)), options_(std::move(options)), gate_(gate), seen_(seen),
+      key_(hash_hex(feed_.url)) {}
 
 bool FeedPoller::begin_tick() {
     if (gate_.closed()) return false;
@@ -93,7 +101,7 @@ void FeedPoller::poll_once() {
 
     Feed feed;
     try {
-        feed = parse_feed(fetched.body, feed_.location.url);
+        feed = parse_feed(fetched.body, feed_.location.url, fetched.charset);
     } catch (const FeedError &e) {
         return failed(std::string("not a feed: ") + e.what(), std::nullopt);
     }
@@ -111,23 +119,32 @@ void FeedPoller::poll_once() {
 
 bool FeedPoller::emit_new(const Feed &feed, bool first_fetch) {
     std::vector<FeedItem> items = oldest_first(feed.items);
-    const std::string seen_value = std::to_string(now_ms());
+    const int64_t fetched_at = now_ms();
 
     if (first_fetch && options_.skip_existing) {
-        for (const FeedItem &item : items) host_.kv_put(seen_key(item.id), seen_value);
+        for (const FeedItem &item : items) {
+            std::lock_guard lock(seen_.mutex());
+            remember(item, fingerprint_key(item));
+        }
         host_.log_info("rss: feed " + feed_.label() + ": first fetch, " + std::to_string(items.size()) +
                        " existing items skipped (skip_existing); new items will be relayed from now on");
         return true;
     }
 
-    size_t emitted = 0;
+    size_t emitted = 0, duplicates = 0;
     bool complete = true;
     std::unordered_set<std::string> this_poll;
     for (const FeedItem &item : items) {
         if (!this_poll.insert(item.id).second) continue;
-        const std::string key = seen_key(item.id);
-        if (host_.kv_get(key)) continue;
-        int rc = gate_.emit(host_, to_message(item, feed));
+        const std::string fingerprint = fingerprint_key(item);
+        std::lock_guard lock(seen_.mutex()); // check, emit and record as one step for every feed of the instance
+        if (seen_.seen(seen_key(item.id))) continue;
+        if (!fingerprint.empty() && seen_.seen(fingerprint)) {
+            ++duplicates; // relayed from another feed (or under another id here): remember it under this id too
+            seen_.record(seen_key(item.id));
+            continue;
+        }
+        int rc = gate_.emit(host_, to_message(item, feed, fetched_at));
         if (rc != RELAIS_OK) {
             complete = false;
             if (!gate_.closed())
@@ -138,17 +155,28 @@ bool FeedPoller::emit_new(const Feed &feed, bool first_fetch) {
         }
         ++emitted;
         host_.counter_add("items_emitted");
-        if (!host_.kv_put(key, seen_value))
-            host_.log_warn("rss: feed " + feed_.label() + ": could not record item " + item.id +
-                           " as seen (storage error); it may be relayed again");
+        remember(item, fingerprint);
     }
     if (emitted > 0)
         host_.log_info("rss: feed " + feed_.label() + ": " + std::to_string(emitted) + " new item" +
                        (emitted == 1 ? "" : "s"));
+    if (duplicates > 0) {
+        host_.counter_add("duplicates_skipped", static_cast<double>(duplicates));
+        host_.log_debug("rss: feed " + feed_.label() + ": " + std::to_string(duplicates) +
+                        " item(s) already relayed from another feed, skipped");
+    }
     return complete;
 }
 
-Message FeedPoller::to_message(const FeedItem &item, const Feed &feed) const {
+void FeedPoller::remember(const FeedItem &item, const std::string &fingerprint_key) {
+    bool ok = seen_.record(seen_key(item.id));
+    if (!fingerprint_key.empty()) ok = seen_.record(fingerprint_key) && ok;
+    if (!ok)
+        host_.log_warn("rss: feed " + feed_.label() + ": could not record item " + item.id +
+                       " as seen (storage error); it may be relayed again");
+}
+
+Message FeedPoller::to_message(const FeedItem &item, const Feed &feed, int64_t fetched_at_ms) const {
     Message m;
     m.channel = feed_.message_channel();
     m.native_id = item.id;
@@ -163,7 +191,7 @@ Message FeedPoller::to_message(const FeedItem &item, const Feed &feed) const {
     m.tags = item.tags;
     m.attachments = item.attachments;
     m.language = item.language;
-    m.created_at_ms = item.date_ms();
+    m.created_at_ms = item.date_ms() ? item.date_ms() : fetched_at_ms; // an undated item is as old as its fetch
     m.metadata = {{"feed_title", feed.title}, {"feed_url", feed_.url}, {"title", item.title}};
     return m;
 }
@@ -177,9 +205,13 @@ void FeedPoller::failed(const std::string &error, std::optional<std::chrono::mil
     delay = std::min(delay, std::max(max_backoff_ms, interval));
     if (retry_after && static_cast<uint64_t>(retry_after->count()) > delay) delay = retry_after->count();
     skip_ticks_ = (delay + interval - 1) / interval - 1; // ticks come every interval
-    host_.log_warn("rss: feed " + feed_.label() + ": " + error + "; next try in " +
-                   human((skip_ticks_ + 1) * interval) +
-                   (failures_ > 1 ? " (" + std::to_string(failures_) + " failures in a row)" : ""));
+    const std::string text = "rss: feed " + feed_.label() + ": " + error + "; next try in " +
+                             human((skip_ticks_ + 1) * interval) +
+                             (failures_ > 1 ? " (" + std::to_string(failures_) + " failures in a row)" : "");
+    // Once per change of state (the feed starts failing, or fails differently); repeats only at debug level.
+    if (failures_ == 1 || error != last_error_) host_.log_warn(text);
+    else host_.log_debug(text);
+    last_error_ = error;
 }
 
 void FeedPoller::succeeded() {
@@ -189,6 +221,7 @@ void FeedPoller::succeeded() {
                        " failed attempt" + (failures_ == 1 ? "" : "s"));
     failures_ = 0;
     skip_ticks_ = 0;
+    last_error_.clear();
 }
 
 std::string FeedPoller::seen_key(const std::string &item_id) const { return "seen:" + key_ + ":" + hash_hex(item_id); }

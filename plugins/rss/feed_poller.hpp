@@ -3,6 +3,7 @@
 
 #include "config.hpp"
 #include "feed_parser.hpp"
+#include "seen_store.hpp"
 
 #include <relais/plugin.hpp>
 
@@ -39,7 +40,8 @@ constexpr uint64_t max_backoff_ms = 3'600'000;
 
 class FeedPoller {
 public:
-    FeedPoller(Host &host, FeedConfig feed, PollOptions options, EmitGate &gate);
+    // `seen` is shared by the instance's feeds: an article carried by two of them is emitted once.
+    FeedPoller(Host &host, FeedConfig feed, PollOptions options, EmitGate &gate, SeenStore &seen);
 
     // On the host's timer thread, every interval: true when a poll should run now, false while a backoff runs
     // or the last poll has not finished. Cheap; never blocks on the network.
@@ -60,8 +62,10 @@ private:
     void succeeded();
     // Emits the items not seen yet; false when the host refused one (the rest waits for the next poll).
     bool emit_new(const Feed &feed, bool first_fetch);
-    Message to_message(const FeedItem &item, const Feed &feed) const;
+    Message to_message(const FeedItem &item, const Feed &feed, int64_t fetched_at_ms) const;
     std::string seen_key(const std::string &item_id) const;
+    // Records the item as relayed under its id in this feed and its cross-feed key. Caller holds seen_.mutex().
+    void remember(const FeedItem &item, const std::string &fingerprint_key);
     void load_state();
     void save_state();
 
@@ -69,6 +73,7 @@ private:
     FeedConfig feed_;
     PollOptions options_;
     EmitGate &gate_;
+    SeenStore &seen_;
     std::string key_; // hash of the feed's URL, in every kv key of this feed
 
     // Touched only by the one poll running (begin_tick lets one at a time).
@@ -78,6 +83,7 @@ private:
     std::mutex mutex_;         // guards what follows, shared with the timer thread
     bool busy_ = false;        // a poll is queued or running
     unsigned failures_ = 0;    // consecutive
+    std::string last_error_;   // of the current run of failures: a repeat is logged at debug level only
     uint64_t skip_ticks_ = 0;  // ticks left to wait before the next try
 };
 

@@ -13,10 +13,10 @@ namespace relais::rss {
 
 class RssPlugin : public Plugin {
 public:
-    explicit RssPlugin(Host &h) : Plugin(h), config_(read_config(host())) {
+    explicit RssPlugin(Host &h) : Plugin(h), config_(read_config(host())), seen_(host()) {
         PollOptions options{config_.timeout_ms, config_.user_agent, config_.skip_existing};
         for (const FeedConfig &feed : config_.feeds)
-            pollers_.push_back(std::make_unique<FeedPoller>(host(), feed, options, gate_));
+            pollers_.push_back(std::make_unique<FeedPoller>(host(), feed, options, gate_, seen_));
     }
 
     void start() override {
@@ -42,6 +42,7 @@ private:
 
     RssConfig config_;
     EmitGate gate_;
+    SeenStore seen_; // shared by the feeds: an article in two of them is relayed once
     std::vector<std::unique_ptr<FeedPoller>> pollers_;
     PollQueue queue_; // last: stopped (joined) first on destruction
 };

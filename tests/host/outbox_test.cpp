@@ -108,3 +108,35 @@ TEST_CASE("a dead letter can be listed, replayed and dropped") {
     CHECK(outbox.dead_letters().empty());
     outbox.stop();
 }
+
+TEST_CASE("a held delivery waits on its own shelf until approved or dropped") {
+    Metrics metrics;
+    Outbox outbox({fresh_path("relais-outbox-test-5.db")}, metrics);
+    Collected got;
+    outbox.start([&](const std::string &d, DeliveryJob j) { got.add(d, std::move(j)); });
+    REQUIRE(outbox.store("inbox", {},
+                         {{"outside", job("by a speaker")},
+                          {"outside", job("by someone else"), "author 'bob' is not a speaker of route 'publish'"},
+                          {"outside", job("also someone else"), "route 'publish' holds every message"}}) ==
+            Outbox::Result::stored);
+    // Only the speaker's delivery went on its way; the two others are held, and are not dead letters.
+    REQUIRE(got.jobs.size() == 1);
+    CHECK(got.jobs[0].second.message.text == "by a speaker");
+    auto held = outbox.dead_letters(Shelf::held);
+    REQUIRE(held.size() == 2);
+    CHECK(held[0].last_error == "author 'bob' is not a speaker of route 'publish'");
+    CHECK(outbox.dead_letters().empty());
+    CHECK_FALSE(outbox.replay(held[0].seq));  // a dead-letter replay does not publish a held delivery
+    CHECK_FALSE(outbox.drop(held[0].seq));
+
+    CHECK(outbox.replay(held[0].seq, Shelf::held)); // approve
+    REQUIRE(got.jobs.size() == 2);
+    CHECK(got.jobs[1].first == "outside");
+    CHECK(got.jobs[1].second.message.text == "by someone else");
+    CHECK(got.jobs[1].second.seq > 0);
+    CHECK(outbox.drop(held[1].seq, Shelf::held));
+    CHECK(outbox.dead_letters(Shelf::held).empty());
+    CHECK(got.jobs.size() == 2);
+    CHECK(metrics.prometheus().find("relais_held_total 2") != std::string::npos);
+    outbox.stop();
+}

@@ -189,3 +189,60 @@ TEST_CASE("a route whose from channel contradicts its channel condition can neve
     REQUIRE(d.items().size() == 1);
     CHECK(d.items()[0].message.find("can never match") != std::string::npos);
 }
+
+TEST_CASE("a relay with speakers publishes their posts and holds everyone else's") {
+    Router r = router(R"(  - name: publish
+    from: chat
+    when: { tags_any: [publish] }
+    do: [{ relay: { to: outside, as_level: public, speakers: ["@Marie@acme.example", comms-bot] } }]
+  - name: always-ask
+    from: chat
+    when: { tags_any: [ask] }
+    do: [{ hold: { to: outside, as_level: public } }]
+)");
+    Message by_speaker = msg("chat", "our new product #publish");
+    by_speaker.tags = {"publish"};
+    by_speaker.author = "Marie";
+    by_speaker.author_id = "marie@acme.example";
+    Plan p = r.route(by_speaker);
+    REQUIRE(p.deliveries.size() == 1);
+    CHECK(p.deliveries[0].held.empty());
+
+    Message by_other = by_speaker;
+    by_other.author = "Bob";
+    by_other.author_id = "bob@acme.example";
+    p = r.route(by_other);
+    REQUIRE(p.deliveries.size() == 1);
+    CHECK(p.deliveries[0].instance == "outside");
+    CHECK(p.deliveries[0].held == "author 'bob@acme.example' is not a speaker of route 'publish'");
+
+    Message bot = by_other;
+    bot.author = "comms-bot";
+    bot.author_id.clear();
+    CHECK(r.route(bot).deliveries.at(0).held.empty());
+
+    Message asked = by_speaker; // hold asks for approval whoever writes
+    asked.tags = {"ask"};
+    p = r.route(asked);
+    REQUIRE(p.deliveries.size() == 1);
+    CHECK(p.deliveries[0].held == "route 'always-ask' holds every message");
+    Plan explained = r.route(asked, true);
+    bool said = false;
+    for (const auto &line : explained.explanation) said = said || line.find("held for approval") != std::string::npos;
+    CHECK(said);
+}
+
+TEST_CASE("speakers must be a list of names, and hold takes no speakers") {
+    Diagnostics d("test.yaml");
+    test::routes_from(R"(  - name: a
+    from: chat
+    do: [{ relay: { to: outside, speakers: [] } }]
+  - name: b
+    from: chat
+    do: [{ hold: { to: outside, speakers: [x] } }]
+)", d);
+    std::string all = test::all(d);
+    CHECK(all.find("speakers: an empty list") != std::string::npos);
+    CHECK(all.find("unknown key 'speakers'") != std::string::npos);
+    CHECK(d.items().size() == 2);
+}
