@@ -388,7 +388,9 @@ MatchIndex::MatchIndex(const RouteTable &table) {
     always.assign(bitset_words, 0);
 
     std::unordered_map<std::string, uint32_t> keyword_ids, regex_ids, literal_ids;
-    auto keyword_id = [&](const std::string &k) {
+    std::string plain_scratch;
+    auto keyword_id = [&](const std::string &written) {
+        const std::string k(plain_punctuation(written, plain_scratch)); // as the text will be: see match_index.hpp
         auto [it, fresh] = keyword_ids.try_emplace(k, static_cast<uint32_t>(keywords.size()));
         if (!fresh) return it->second;
         keywords.push_back(Keyword{k, false, {}});

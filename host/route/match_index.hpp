@@ -47,6 +47,41 @@ inline constexpr std::array<bool, 256> word_byte_table = [] {
     return t;
 }();
 
+// Typographic punctuation and spaces written as their ASCII cousins: ’ ‘ → ', “ ” « » → ", – — → -, … → ., and
+// the no-break and thin spaces French puts before : ; ! ? → space. Their UTF-8 bytes would otherwise count as
+// word bytes: "l’hydrogène" would hide the word "hydrogène", and "appel d’offres" would not match the phrase
+// "appel d'offres". Returns `text` itself when it holds none of them, else a copy in `scratch`.
+inline std::string_view plain_punctuation(std::string_view text, std::string &scratch) {
+    if (text.find('\xC2') == std::string_view::npos && text.find('\xE2') == std::string_view::npos) return text;
+    scratch.clear();
+    for (size_t i = 0; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+        if (c == 0xC2 && (next == 0xA0 || next == 0xAB || next == 0xBB)) {
+            scratch += next == 0xA0 ? ' ' : '"';
+            ++i;
+            continue;
+        }
+        if (c == 0xE2 && next == 0x80 && i + 2 < text.size()) {
+            char plain = 0;
+            switch (static_cast<unsigned char>(text[i + 2])) {
+            case 0x98: case 0x99: plain = '\''; break;
+            case 0x9C: case 0x9D: plain = '"'; break;
+            case 0x93: case 0x94: plain = '-'; break;
+            case 0xA6: plain = '.'; break;
+            case 0x89: case 0xAF: plain = ' '; break;
+            }
+            if (plain) {
+                scratch += plain;
+                i += 2;
+                continue;
+            }
+        }
+        scratch += static_cast<char>(c);
+    }
+    return scratch;
+}
+
 // Strings to dense ids (0, 1, 2…), by open addressing.
 class StringIds {
 public:
@@ -250,7 +285,7 @@ private:
     void open_gates(const std::vector<uint32_t> &routes) {
         for (uint32_t r : routes) candidates_[r / 64] |= uint64_t{1} << (r % 64);
     }
-    void split_words(const std::string &text, bool look_up);
+    void split_words(std::string_view text, bool look_up);
     void found_word(size_t start, size_t end);
 
     const MatchIndex *index_ = nullptr;
@@ -258,6 +293,7 @@ private:
     uint32_t epoch_ = 0;
     uint32_t author_done_ = 0, language_done_ = 0; // the epoch they were lowered in
     std::vector<char> lowered_; // the text lower-cased, and 8 bytes more, so that words can be hashed 8 bytes at a time
+    std::string plain_;          // the text with typographic punctuation made plain (see plain_punctuation)
     size_t length_ = 0;
     bool non_ascii_ = false; // the text holds a byte >= 0x80
     std::string author_, author_id_, language_, scratch_;

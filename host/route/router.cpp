@@ -134,7 +134,7 @@ void MessageFacts::found_word(size_t start, size_t end) {
 
 // Lowers `text` into lowered_ and, when `look_up`, calls found_word for each of its words. 64 bytes at a time:
 // a bit mask of the word bytes gives where words start and end without a branch per byte.
-void MessageFacts::split_words(const std::string &text, bool look_up) {
+void MessageFacts::split_words(std::string_view text, bool look_up) {
     const size_t n = text.size();
     char *out = lowered_.data();
     if constexpr (std::endian::native != std::endian::little) {
@@ -210,11 +210,12 @@ void MessageFacts::scan(const MatchIndex &index, const Message &m) {
     candidates_.assign(index.always.begin(), index.always.end());
 
     // One pass lowers the text and looks up each of its words among the keywords' words.
-    const size_t n = m.text.size();
+    const std::string_view plain = plain_punctuation(m.text, plain_);
+    const size_t n = plain.size();
     length_ = n;
     if (lowered_.size() < n + 8) lowered_.resize(n + 8);
     words_found_.clear();
-    split_words(m.text, index.words.size() > 0);
+    split_words(plain, index.words.size() > 0);
     const std::string_view text = lowered_text();
     for (uint32_t w : words_found_)
         for (uint32_t k : index.word_keys[w]) {

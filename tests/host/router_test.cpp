@@ -246,3 +246,21 @@ TEST_CASE("speakers must be a list of names, and hold takes no speakers") {
     CHECK(all.find("unknown key 'speakers'") != std::string::npos);
     CHECK(d.items().size() == 2);
 }
+
+TEST_CASE("typographic apostrophes, quotes and no-break spaces are word boundaries") {
+    Router r = router(R"(  - name: watch
+    from: feed
+    when: { keywords: [hydrogène, "appel d'offres", "pile à combustible"] }
+    do: [{ relay: { to: team } }]
+)");
+    Message a = msg("feed", "L’hydrogène vert progresse", Level::public_);
+    CHECK(r.route(a).deliveries.size() == 1);
+    Message b = msg("feed", "Nouvel appel d’offres publié", Level::public_);
+    CHECK(r.route(b).deliveries.size() == 1);
+    Message c = msg("feed", "«\u00a0pile à combustible\u00a0» : le point", Level::public_);
+    CHECK(r.route(c).deliveries.size() == 1);
+    Message d = msg("feed", "L’hydrogénation n’est pas le sujet", Level::public_);
+    CHECK(r.route(d).deliveries.empty());
+    // The delivered text is the message's own, typographic punctuation included.
+    CHECK(r.route(a).deliveries.at(0).rendered == "L’hydrogène vert progresse");
+}
