@@ -34,6 +34,12 @@ template <class T> void grow(std::vector<T> &v, size_t n) {
     if (v.size() < n) v.resize(n, T{});
 }
 
+// "Bob (bob@acme.example)", or whichever of the two the message has.
+std::string who(const Message &m) {
+    if (m.author.empty() || m.author == m.author_id) return m.author_id.empty() ? m.author : m.author_id;
+    return m.author_id.empty() ? m.author : m.author + " (" + m.author_id + ")";
+}
+
 std::string join(const std::vector<std::string> &items) {
     std::string out;
     for (const auto &s : items) out += (out.empty() ? "" : ", ") + s;
@@ -399,8 +405,7 @@ Plan Router::route(Message &m, bool explain) const {
                     const std::string &au = facts.lowered_author(), &aid = facts.lowered_author_id();
                     if (std::find_if(a.speakers.begin(), a.speakers.end(),
                                      [&](auto &x) { return x == au || (!aid.empty() && x == aid); }) == a.speakers.end())
-                        held = "author '" + (m.author_id.empty() ? m.author : m.author_id) +
-                               "' is not a speaker of route '" + r.name + "'";
+                        held = "author '" + who(m) + "' is not a speaker of route '" + r.name + "'";
                 }
                 for (const auto &to : a.to) {
                     const InstanceFacts *dest = table_.instance(to.instance);

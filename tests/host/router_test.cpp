@@ -214,7 +214,7 @@ TEST_CASE("a relay with speakers publishes their posts and holds everyone else's
     p = r.route(by_other);
     REQUIRE(p.deliveries.size() == 1);
     CHECK(p.deliveries[0].instance == "outside");
-    CHECK(p.deliveries[0].held == "author 'bob@acme.example' is not a speaker of route 'publish'");
+    CHECK(p.deliveries[0].held == "author 'Bob (bob@acme.example)' is not a speaker of route 'publish'");
 
     Message bot = by_other;
     bot.author = "comms-bot";

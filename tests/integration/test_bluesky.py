@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import SOURCE_DIR, Daemon, free_port, http, wait_until
+from harness import SOURCE_DIR, Daemon, free_port, http, relais, wait_until
 from test_irc import Client, IrcServer
 
 SERVERS = os.path.join(SOURCE_DIR, "plugins", "bluesky", "tests", "servers")
@@ -187,6 +187,10 @@ routes:
   - name: hook-to-bluesky
     from: inbox
     do: [{ relay: { to: bsky } }]
+  - name: announcements
+    from: team
+    when: { keywords: [announce] }
+    do: [{ relay: { to: bsky, as_level: public, template: "{text}", speakers: [marie] } }]
 """
 
 
@@ -281,8 +285,9 @@ class BlueskyConnector(unittest.TestCase):
         self.start_daemon()
         text = "Launch day 🚀 with @annwriter.test: https://example.com/launch?x=1. #launch"
         self.hook({"text": text, "id": "hook-1", "author": "news"})
-        wait_until(lambda: len(self.stack.records(self.acme)) >= 1, 30, "the post on the PDS")
-        first = self.stack.records(self.acme)[0]
+        wait_until(lambda: any(r["value"]["text"] == text for r in self.stack.records(self.acme)), 30,
+                   "the post on the PDS")
+        first = next(r for r in self.stack.records(self.acme) if r["value"]["text"] == text)
         rkey = first["uri"].rsplit("/", 1)[1]
         record = xrpc(self.stack.url, "com.atproto.repo.getRecord",
                       params={"repo": self.acme["did"], "collection": POST, "rkey": rkey})
@@ -303,13 +308,39 @@ class BlueskyConnector(unittest.TestCase):
 
         # A reply: the webhook message names the first one; the host maps it to the post's at:// URI.
         self.hook({"text": "And a follow-up", "in_reply_to": "hook-1", "author": "news"})
-        wait_until(lambda: len(self.stack.records(self.acme)) >= 2, 30, "the reply on the PDS")
+        wait_until(lambda: any(r["value"]["text"] == "And a follow-up" for r in self.stack.records(self.acme)), 30,
+                   "the reply on the PDS")
         reply = next(r for r in self.stack.records(self.acme) if r["value"]["text"] == "And a follow-up")
         self.assertEqual(reply["value"]["reply"]["parent"], {"uri": record["uri"], "cid": record["cid"]})
         self.assertEqual(reply["value"]["reply"]["root"], {"uri": record["uri"], "cid": record["cid"]})
         # Its own posts mention Ann, not the company: nothing of it comes back to IRC.
         time.sleep(1)
         self.assertEqual(self.relayed(), [])
+
+    def test_a_speaker_publishes_anyone_else_is_held_until_approved(self):
+        self.start_daemon()
+        marie = Client(self.irc.port, "marie", "#veille")
+        bob = Client(self.irc.port, "bob", "#veille")
+        try:
+            bob.say("announce: our draft, not approved yet")
+            marie.say("announce: the new office opens on Monday")
+            wait_until(lambda: any(r["value"]["text"] == "announce: the new office opens on Monday"
+                                   for r in self.stack.records(self.acme)), 30, "the speaker's post on Bluesky")
+            wait_until(lambda: self.daemon.metric("relais_held_total") == 1, 10, "bob's post held")
+            texts = [r["value"]["text"] for r in self.stack.records(self.acme)]
+            self.assertNotIn("announce: our draft, not approved yet", texts)
+
+            held = json.loads(relais("held", "list", "-c", self.daemon.config_path, "--json").stdout)["held"]
+            self.assertEqual([h["rendered"] for h in held], ["announce: our draft, not approved yet"])
+            self.assertIn("author 'bob (bob!~bob@127.0.0.1)' is not a speaker of route 'announcements'",
+                          held[0]["error"])
+            approved = relais("held", "approve", str(held[0]["id"]), "-c", self.daemon.config_path)
+            self.assertEqual(approved.returncode, 0, approved.stderr)
+            wait_until(lambda: any(r["value"]["text"] == "announce: our draft, not approved yet"
+                                   for r in self.stack.records(self.acme)), 30, "the approved post on Bluesky")
+        finally:
+            marie.close()
+            bob.close()
 
     def test_the_pds_vanishes_and_comes_back_with_the_session_gone(self):
         self.start_daemon()
