@@ -66,6 +66,9 @@ double file_mib(const fs::path &p) {
     return total / (1024.0 * 1024.0);
 }
 
+// The most deliveries the host hands a plugin at once (DestinationQueue::max_batch, host/deliver).
+constexpr size_t host_max_batch = 256;
+
 std::string ms(double v) { return v < 10 ? fixed(v, 2) : v < 100 ? fixed(v, 1) : fixed(v, 0); }
 
 } // namespace
@@ -79,6 +82,10 @@ int main(int argc, char **argv) {
     bool keep = false, per_row = false, check = false;
     app.add_option("--count", count, "messages to archive");
     app.add_option("--batch", batch, "rows a transaction in the bare FTS5 baseline (and messages generated at once)");
+    size_t deliver_batch = host_max_batch;
+    app.add_option("--deliver-batch", deliver_batch,
+                   "messages a deliver_batch() call, as the host hands a backlog over (default: the host's most, " +
+                       std::to_string(host_max_batch) + "); 1: deliver() one message at a time");
     app.add_option("--searches", searches, "at most this many runs of each search");
     app.add_option("--search-seconds", search_seconds, "at most this long for the runs of each search");
     app.add_option("--synchronous", synchronous, "PRAGMA synchronous for both databases: normal, full or extra")
@@ -91,8 +98,8 @@ int main(int argc, char **argv) {
     app.add_option("--seed", seed, "seed of the corpus");
     app.add_flag("--check", check, "exit 1 unless every message was archived and every search found what it should");
     CLI11_PARSE(app, argc, argv);
-    if (count == 0 || batch == 0) {
-        std::cerr << "--count and --batch must be at least 1\n";
+    if (count == 0 || batch == 0 || deliver_batch == 0) {
+        std::cerr << "--count, --batch and --deliver-batch must be at least 1\n";
         return 2;
     }
 
@@ -158,12 +165,27 @@ int main(int argc, char **argv) {
             auto ingest = [&] {
                 Stopwatch w;
                 const uint64_t written = bytes_written();
-                for (const auto &m : messages) {
-                    Delivery d;
-                    d.delivery_key = m.id;
-                    DeliverResult r = host.deliver(m, d);
-                    if (r.status != RELAIS_DELIVERED && failures++ < 3)
-                        std::cerr << "deliver " << m.id << " failed: " << r.error << "\n";
+                if (deliver_batch == 1) {
+                    for (const auto &m : messages) {
+                        Delivery d;
+                        d.delivery_key = m.id;
+                        DeliverResult r = host.deliver(m, d);
+                        if (r.status != RELAIS_DELIVERED && failures++ < 3)
+                            std::cerr << "deliver " << m.id << " failed: " << r.error << "\n";
+                    }
+                } else {
+                    std::vector<BatchItem> items;
+                    for (size_t k = 0; k < messages.size(); k += deliver_batch) {
+                        items.clear();
+                        for (size_t j = k; j < std::min(messages.size(), k + deliver_batch); ++j)
+                            items.push_back({messages[j], Delivery{{}, {}, messages[j].id, 1, {}}});
+                        auto results = host.deliver_batch(items);
+                        size_t ok = 0;
+                        while (ok < results.size() && results[ok].status == RELAIS_DELIVERED) ++ok;
+                        if (ok != items.size() && failures++ < 3)
+                            std::cerr << "deliver_batch from " << items[ok].message.id << " failed: "
+                                      << (ok < results.size() ? results[ok].error : "no result") << "\n";
+                    }
                 }
                 plugin.wall += w.wall();
                 plugin.cpu += w.cpu();
@@ -230,7 +252,10 @@ int main(int argc, char **argv) {
             std::cout << text;
         };
         std::cout << "  " << std::string(58, ' ') << std::string(41, ' ') << "written      file  / baseline\n";
-        line("archive-sqlite: one deliver() and one transaction a message", plugin, archive_db);
+        line(deliver_batch == 1 ? std::string("archive-sqlite: one deliver() and one transaction a message")
+                                : "archive-sqlite: deliver_batch() of " + std::to_string(deliver_batch) +
+                                      ", one transaction each",
+             plugin, archive_db);
         line("bare FTS5, " + grouped(static_cast<double>(batch)) + " rows a transaction (the baseline)", baseline, bare_db);
         if (bare_per_row) line("bare FTS5, one row a transaction", per_row_rate, per_row_db);
         if (plain_per_row) line("plain table without index, one row a transaction", plain_rate, plain_db);

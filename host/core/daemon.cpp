@@ -57,8 +57,11 @@ bool Daemon::build(Diagnostics &diags) {
                 reply_to = outbox->mapped_id(job.message.source, job.message.reply_to, target->id()).value_or("");
             return target->deliver(job, reply_to);
         };
-        pipeline_->add_destination(inst->id(),
-                                   std::make_unique<DestinationQueue>(inst->id(), deliver, policy, metrics_, outbox));
+        DestinationQueue::BatchFn batch;
+        if (target->can_deliver_batch())
+            batch = [target](const std::vector<const DeliveryJob *> &jobs) { return target->deliver_batch(jobs); };
+        pipeline_->add_destination(inst->id(), std::make_unique<DestinationQueue>(inst->id(), deliver, policy, metrics_,
+                                                                                  outbox, std::move(batch)));
     }
     // What a previous run accepted but did not deliver goes first, in its order.
     auto pending = outbox_->recover();

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace relais {
 
@@ -25,10 +26,14 @@ struct RetryPolicy {
 class DestinationQueue {
 public:
     using DeliverFn = std::function<DeliveryOutcome(const DeliveryJob &)>;
+    // Several deliveries at once, in order; answers the outcomes up to the first that is not delivered.
+    using BatchFn = std::function<std::vector<DeliveryOutcome>(const std::vector<const DeliveryJob *> &)>;
+    static constexpr size_t max_batch = 256;
 
     // With an outbox, each outcome is recorded there (delivered, attempted, dead); without one, nothing is kept.
+    // With `batch`, a backlog of first attempts leaves in batches of up to max_batch (retries still go one by one).
     DestinationQueue(std::string instance, DeliverFn deliver, RetryPolicy policy, Metrics &metrics,
-                     Outbox *outbox = nullptr);
+                     Outbox *outbox = nullptr, BatchFn batch = {});
     ~DestinationQueue();
     DestinationQueue(const DestinationQueue &) = delete;
     DestinationQueue &operator=(const DestinationQueue &) = delete;
@@ -41,10 +46,16 @@ public:
 
 private:
     void run();
+    // The deliveries at the front that may leave together: first attempts, no reply or edit (those look up the id
+    // of an original that may be in the same batch). Empty when the front must go alone.
+    std::vector<DeliveryJob *> next_batch();
+    // Applies one outcome to the front delivery: done, dead letter, or a wait before its retry. Called locked.
+    void settle(DeliveryJob &job, const DeliveryOutcome &outcome, std::unique_lock<std::mutex> &lock);
     std::chrono::milliseconds delay_for(const DeliveryJob &job, const DeliveryOutcome &outcome) const;
 
     std::string instance_;
     DeliverFn deliver_;
+    BatchFn batch_;
     RetryPolicy policy_;
     Metrics &metrics_;
     Outbox *outbox_;

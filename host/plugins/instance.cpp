@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <deque>
 #include <filesystem>
 
 namespace relais {
@@ -55,13 +56,8 @@ void PluginInstance::stop() {
     state_ = "stopped";
 }
 
-DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job, const std::string &reply_to) {
-    MessageView view(job.message);
-    relais_delivery d{sizeof(relais_delivery), to_c(job.channel), to_c(job.rendered), to_c(job.delivery_key),
-                      job.attempts, to_c(reply_to)};
-    relais_deliver_result r{};
-    r.struct_size = sizeof r;
-    plugin_.info->deliver(self_, view.get(), &d, &r);
+namespace {
+DeliveryOutcome outcome_of(const relais_deliver_result &r) {
     DeliveryOutcome out;
     out.status = static_cast<relais_deliver_status>(r.status);
     if (out.status != RELAIS_DELIVERED && out.status != RELAIS_RETRY && out.status != RELAIS_FAILED) {
@@ -72,6 +68,44 @@ DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job, const std::strin
     out.retry_after_ms = r.retry_after_ms;
     out.native_id = to_string(r.native_id);
     out.error = to_string(r.error);
+    return out;
+}
+} // namespace
+
+DeliveryOutcome PluginInstance::deliver(const DeliveryJob &job, const std::string &reply_to) {
+    MessageView view(job.message);
+    relais_delivery d{sizeof(relais_delivery), to_c(job.channel), to_c(job.rendered), to_c(job.delivery_key),
+                      job.attempts, to_c(reply_to)};
+    relais_deliver_result r{};
+    r.struct_size = sizeof r;
+    plugin_.info->deliver(self_, view.get(), &d, &r);
+    return outcome_of(r);
+}
+
+std::vector<DeliveryOutcome> PluginInstance::deliver_batch(const std::vector<const DeliveryJob *> &jobs) {
+    const size_t n = jobs.size();
+    std::deque<MessageView> views; // views borrow their message and never move
+    std::vector<relais_delivery> deliveries(n);
+    std::vector<relais_deliver_result> results(n);
+    std::vector<const relais_message *> message_ptrs(n);
+    std::vector<const relais_delivery *> delivery_ptrs(n);
+    std::vector<relais_deliver_result *> result_ptrs(n);
+    for (size_t i = 0; i < n; ++i) {
+        const DeliveryJob &job = *jobs[i];
+        message_ptrs[i] = views.emplace_back(job.message).get();
+        deliveries[i] = relais_delivery{sizeof(relais_delivery), to_c(job.channel), to_c(job.rendered),
+                                        to_c(job.delivery_key), job.attempts, relais_str{nullptr, 0}};
+        delivery_ptrs[i] = &deliveries[i];
+        results[i] = relais_deliver_result{};
+        results[i].struct_size = sizeof(relais_deliver_result);
+        result_ptrs[i] = &results[i];
+    }
+    plugin_.batch_deliver()(self_, message_ptrs.data(), delivery_ptrs.data(), result_ptrs.data(), n);
+    std::vector<DeliveryOutcome> out;
+    for (size_t i = 0; i < n; ++i) {
+        out.push_back(outcome_of(results[i]));
+        if (out.back().status != RELAIS_DELIVERED) break;
+    }
     return out;
 }
 

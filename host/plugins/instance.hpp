@@ -43,6 +43,10 @@ public:
 
     // `reply_to`: the native id, on this instance's network, of the message this one answers or edits.
     DeliveryOutcome deliver(const DeliveryJob &job, const std::string &reply_to = {});
+    // Several deliveries in one call (a plugin with deliver_batch, ABI 1.1). The outcomes are read in order up to
+    // the first that is not delivered; the result is that long.
+    bool can_deliver_batch() const { return plugin_.batch_deliver() != nullptr; }
+    std::vector<DeliveryOutcome> deliver_batch(const std::vector<const DeliveryJob *> &jobs);
     bool search(const SearchRequest &request, std::vector<SearchHit> &hits, std::string &error);
 
     const std::string &id() const { return config_.id; }

@@ -106,7 +106,9 @@ void PluginCatalog::load_file(const std::string &path) {
     if (info->abi_minor > RELAIS_ABI_MINOR)
         return refuse("built for plugin ABI " + abi + ", newer than this host's ABI " + host_abi +
                       ": upgrade relais, or rebuild the plugin against this host's SDK");
-    if (info->struct_size < sizeof(relais_plugin_info))
+    // Each minor appends fields: the description must reach the last field of the minor it declares.
+    const size_t needed = info->abi_minor == 0 ? offsetof(relais_plugin_info, deliver_batch) : sizeof(relais_plugin_info);
+    if (info->struct_size < needed)
         return refuse("its plugin description (" + std::to_string(info->struct_size) +
                       " bytes) is shorter than ABI " + abi + " requires");
     static const std::regex name_pattern("[a-z0-9][a-z0-9-]*");

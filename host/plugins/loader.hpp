@@ -27,6 +27,10 @@ struct LoadedPlugin {
     std::shared_ptr<const ProcessSpec> process;
 
     bool can(uint32_t capability) const { return (info->capabilities & capability) != 0; }
+    // deliver_batch (ABI 1.1), or null: never read from a description too short to have it.
+    auto batch_deliver() const -> decltype(info->deliver_batch) {
+        return info->abi_minor >= 1 && info->struct_size >= sizeof(relais_plugin_info) ? info->deliver_batch : nullptr;
+    }
     // The declared config keys, read with the plugin's own stride.
     std::vector<const relais_config_key *> config_keys() const;
 };

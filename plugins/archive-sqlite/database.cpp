@@ -7,12 +7,14 @@
 namespace relais::archive_sqlite {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // `messages` holds every delivered message, one row each, keyed by `dedupe_key` (the message id) so a delivery
 // repeated after a retry or a restart stores nothing new. `messages_fts` is an external-content FTS5 index over
 // the searchable rows: it stores only the index, reading text back from `messages` by row id for snippets.
-// Triggers keep the two in step, so the index can never hold words a row no longer has.
+// Inserts index their row themselves, in the same transaction; triggers keep edits and deletes in step, so the
+// index can never hold words a row no longer has. (An insert trigger would make SQLite wrap every insert in a
+// statement savepoint on the index, and FTS5 writes a segment at each savepoint: one segment a row.)
 constexpr const char *schema_sql = R"sql(
 CREATE TABLE messages (
     rowid          INTEGER PRIMARY KEY,
@@ -52,9 +54,6 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     content = 'messages', content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2');
 
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.searchable BEGIN
-    INSERT INTO messages_fts(rowid, text, author, tag_words) VALUES (new.rowid, new.text, new.author, new.tag_words);
-END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.searchable BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
         VALUES ('delete', old.rowid, old.text, old.author, old.tag_words);
@@ -66,7 +65,7 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, author, tag_words, sear
         SELECT new.rowid, new.text, new.author, new.tag_words WHERE new.searchable;
 END;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
 
 constexpr const char *message_columns =
@@ -163,7 +162,7 @@ void check_version(int version, const std::string &path) {
 
 struct Database::Writer {
     Connection db;
-    Statement find_key, insert, target_by_row, target_by_native, apply_edit, apply_delete;
+    Statement find_key, insert, index_row, target_by_row, target_by_native, apply_edit, apply_delete;
 };
 
 struct Database::Reader {
@@ -215,6 +214,11 @@ void Database::open() {
         if (version == 0) w->db.exec(schema_sql);
         tx.commit();
     }
+    if (version == 1) { // version 1 indexed inserts with a trigger: insert() does it now
+        Transaction tx(w->db);
+        w->db.exec("DROP TRIGGER IF EXISTS messages_fts_insert; PRAGMA user_version = 2");
+        tx.commit();
+    }
     sqlite3 *db = w->db.get();
     w->find_key = Statement(db, "SELECT rowid FROM messages WHERE dedupe_key = ?1");
     w->insert = Statement(db, "INSERT INTO messages (dedupe_key, id, source, network, channel, native_id, kind, "
@@ -222,6 +226,7 @@ void Database::open() {
                               "reply_to, level, language, created_at_ms, received_at_ms, trace, metadata, "
                               "archived_at_ms, searchable) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                               "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)");
+    w->index_row = Statement(db, "INSERT INTO messages_fts(rowid, text, author, tag_words) VALUES (?1, ?2, ?3, ?4)");
     w->target_by_row =
         Statement(db, "SELECT rowid FROM messages WHERE rowid = ?1 AND kind NOT IN ('edit', 'delete')");
     w->target_by_native = Statement(db, "SELECT rowid FROM messages WHERE source = ?1 AND native_id = ?2 "
@@ -275,6 +280,7 @@ int64_t Database::find_target(const Message &m, std::string_view hint) {
 }
 
 int64_t Database::insert(const Message &m, const std::string &key, bool searchable, int64_t now_ms) {
+    const std::string words = tag_words(m.tags);
     Using s(writer_->insert);
     if (key.empty()) s->bind_null(1);
     else s->bind(1, key);
@@ -288,7 +294,7 @@ int64_t Database::insert(const Message &m, const std::string &key, bool searchab
         .bind(9, m.author_id)
         .bind(10, m.text)
         .bind(11, strings_to_json(m.tags))
-        .bind(12, tag_words(m.tags))
+        .bind(12, words)
         .bind(13, strings_to_json(m.mentions))
         .bind(14, strings_to_json(m.links))
         .bind(15, attachments_to_json(m.attachments))
@@ -303,22 +309,45 @@ int64_t Database::insert(const Message &m, const std::string &key, bool searchab
         .bind(24, now_ms)
         .bind(25, int64_t{searchable ? 1 : 0});
     s->step();
-    return sqlite3_last_insert_rowid(writer_->db.get());
+    const int64_t rowid = sqlite3_last_insert_rowid(writer_->db.get());
+    if (searchable) {
+        Using index(writer_->index_row);
+        index->bind(1, rowid).bind(2, m.text).bind(3, m.author).bind(4, words);
+        index->step();
+    }
+    return rowid;
 }
 
 Stored Database::store(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms) {
     std::lock_guard lock(write_mutex_);
     if (!writer_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
+    Transaction tx(writer_->db);
+    Stored out = store_one(m, key, target_hint, now_ms);
+    tx.commit();
+    return out;
+}
+
+std::vector<Stored> Database::store_batch(const std::vector<ToStore> &items, int64_t now_ms) {
+    std::lock_guard lock(write_mutex_);
+    if (!writer_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
+    std::vector<Stored> out;
+    out.reserve(items.size());
+    Transaction tx(writer_->db); // one commit, and one update of the full-text index's segments, for them all
+    for (const ToStore &item : items) out.push_back(store_one(*item.message, item.key, item.target_hint, now_ms));
+    tx.commit();
+    return out;
+}
+
+Stored Database::store_one(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms) {
     auto &w = *writer_;
     Stored out;
-    Transaction tx(w.db);
     if (!key.empty()) {
         Using s(w.find_key);
         s->bind(1, key);
         if (s->step()) {
             out.rowid = s->integer(0);
             out.duplicate = true;
-            return out; // the transaction rolls back: nothing was written
+            return out; // nothing was written
         }
     }
     if (m.kind == Kind::edit || m.kind == Kind::remove) out.applied_to = find_target(m, target_hint);
@@ -349,7 +378,6 @@ Stored Database::store(const Message &m, const std::string &key, std::string_vie
         // A post, reply or reaction; or an edit whose original was never archived, kept so its text is found.
         out.rowid = insert(m, key, true, now_ms);
     }
-    tx.commit();
     return out;
 }
 

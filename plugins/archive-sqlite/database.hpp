@@ -47,6 +47,14 @@ public:
     // original's row id when the host knows it (Delivery::reply_to). Throws SqliteError.
     Stored store(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms);
 
+    struct ToStore {
+        const Message *message;
+        std::string key;
+        std::string target_hint;
+    };
+    // The same for many messages, in order, in one transaction: all are stored or none. Throws SqliteError.
+    std::vector<Stored> store_batch(const std::vector<ToStore> &items, int64_t now_ms);
+
     // `fts_query` is an FTS5 expression (see query.hpp). Newest first stops at `limit`; ranked scores the newest
     // `rank_window` matches.
     std::vector<SearchHit> search(const std::string &fts_query, uint32_t limit, relais_search_order order);
@@ -60,6 +68,8 @@ private:
     struct Writer;
     struct Reader;
     int64_t find_target(const Message &m, std::string_view target_hint);
+    // store() without the lock and the transaction, which the caller holds.
+    Stored store_one(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms);
     int64_t insert(const Message &m, const std::string &key, bool searchable, int64_t now_ms);
 
     Options options_;

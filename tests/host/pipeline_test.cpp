@@ -130,3 +130,51 @@ TEST_CASE("confidential messages are refused and counted") {
     p.drain(std::chrono::milliseconds(200));
     CHECK(rec.attempts == 0);
 }
+
+TEST_CASE("a backlog leaves in batches, in order; a failure in a batch is retried alone, the rest offered again") {
+    Metrics metrics;
+    Recorder rec;
+    std::vector<size_t> batch_sizes;
+    bool failed_once = false;
+    auto batch = [&](const std::vector<const DeliveryJob *> &jobs) {
+        std::vector<DeliveryOutcome> out;
+        std::lock_guard lock(rec.mutex);
+        batch_sizes.push_back(jobs.size());
+        for (const DeliveryJob *job : jobs) {
+            CHECK(job->attempts == 1);
+            if (job->message.text == "m5" && !failed_once) {
+                failed_once = true;
+                out.push_back({RELAIS_RETRY, 0, {}, "busy"});
+                break; // the plugin stops at the failure; the host offers the rest again
+            }
+            rec.delivered.push_back(*job);
+            out.push_back({RELAIS_DELIVERED, 0, "n", {}});
+        }
+        rec.changed.notify_all();
+        return out;
+    };
+    DestinationQueue q("team", [&](const DeliveryJob &j) { return rec.deliver(j); },
+                       RetryPolicy{10, std::chrono::milliseconds(1), std::chrono::milliseconds(5)}, metrics, nullptr,
+                       batch);
+    for (int i = 0; i < 10; ++i) {
+        DeliveryJob j;
+        j.message = text("m" + std::to_string(i));
+        q.push(std::move(j));
+    }
+    DeliveryJob reply; // a reply looks up its original's id: it goes alone
+    reply.message = text("reply");
+    reply.message.reply_to = "m0-native";
+    q.push(std::move(reply));
+    q.start();
+    REQUIRE(rec.wait_for(11));
+    q.stop(std::chrono::milliseconds(1000));
+    std::vector<std::string> order;
+    for (const auto &j : rec.delivered) order.push_back(j.message.text);
+    CHECK(order == std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "reply"});
+    // First the whole run of first attempts up to the reply; m5 failed and went alone through deliver(); then the
+    // rest as a batch; the reply alone.
+    REQUIRE(batch_sizes.size() == 2);
+    CHECK(batch_sizes[0] == 10);
+    CHECK(batch_sizes[1] == 4);
+    CHECK(rec.attempts == 2); // m5 retried through deliver(), and the reply
+}

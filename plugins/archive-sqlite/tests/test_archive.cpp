@@ -455,3 +455,34 @@ TEST_CASE("archive: the constructor opens nothing; search before start is an err
     CHECK_THROWS(host.search("x"));
     CHECK(host.deliver(message("early", "too early")).status == RELAIS_RETRY);
 }
+
+TEST_CASE("archive: a batch is stored in one go, in order, and a repeated batch stores nothing new", "[archive]") {
+    TempDir dir;
+    auto host = archive(dir);
+    std::vector<relais::BatchItem> items;
+    for (int i = 0; i < 50; ++i) items.push_back({message("b" + std::to_string(i), "batched note " + std::to_string(i)), {}});
+    items.push_back({message("b7", "a repeat of b7 inside the batch"), {}}); // the same id: stored once
+    auto results = host->deliver_batch(items);
+    REQUIRE(results.size() == items.size());
+    for (const auto &r : results) CHECK(r.status == RELAIS_DELIVERED);
+    CHECK(results[51 - 1].native_id == results[7].native_id);
+    CHECK(std::stoll(results[49].native_id) > std::stoll(results[0].native_id)); // stored in order
+    CHECK(host->search("batched", 100).size() == 50);
+    CHECK(host->metric("messages_stored") == 50);
+
+    auto again = host->deliver_batch(items); // a redelivery after a crash: same rows, nothing new
+    REQUIRE(again.size() == items.size());
+    CHECK(again[0].native_id == results[0].native_id);
+    CHECK(host->search("batched", 100).size() == 50);
+    CHECK(host->metric("duplicates_skipped") == 1 + 51);
+
+    // An edit in the same batch as its original finds it (the host passes no reply_to in batches: by native id).
+    Message original = message("orig", "first wording");
+    Message edit = message("edit", "second wording");
+    edit.kind = Kind::edit;
+    edit.reply_to = original.native_id;
+    auto edited = host->deliver_batch({{original, {}}, {edit, {}}});
+    REQUIRE(edited.size() == 2);
+    CHECK(host->search("second").size() == 1);
+    CHECK(host->search("first").empty());
+}

@@ -21,6 +21,7 @@
 #include <relais/message.hpp>
 #include <relais/plugin.h>
 
+#include <concepts>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -47,6 +48,16 @@ struct Delivery {
     std::string delivery_key;
     uint32_t attempt = 1;
     std::string reply_to;
+};
+
+// One delivery of a batch. A plugin that can deliver many messages in one go (one commit, one write) declares
+//     std::vector<relais::DeliverResult> deliver_batch(const std::vector<relais::BatchItem> &items);
+// in its class; RELAIS_PLUGIN then offers it to the host (ABI 1.1), which calls it when a backlog builds up. Answer
+// in order; the host reads the results up to the first that is not delivered and offers the rest again later, so
+// returning fewer results than items is fine.
+struct BatchItem {
+    Message message;
+    Delivery delivery;
 };
 
 struct DeliverResult {
@@ -310,11 +321,15 @@ struct Adapter {
         Host host;
         std::unique_ptr<T> plugin;
         std::string native_id, error; // keep the result's strings alive until deliver() returns
+        std::vector<DeliverResult> batch_results; // the same, for deliver_batch()
+    };
+    static constexpr bool batches = requires(T &t, const std::vector<BatchItem> &items) {
+        { t.deliver_batch(items) } -> std::same_as<std::vector<DeliverResult>>;
     };
 
     static void *create(relais_host *h, const relais_host_api *api, char *err, size_t err_len) {
         try {
-            auto inst = std::make_unique<Instance>(Instance{Host(h, api), nullptr, {}, {}});
+            auto inst = std::make_unique<Instance>(Instance{Host(h, api), nullptr, {}, {}, {}});
             inst->plugin = std::make_unique<T>(inst->host);
             return inst.release();
         } catch (const std::exception &e) {
@@ -356,6 +371,38 @@ struct Adapter {
             r->status = RELAIS_RETRY;
             r->error = to_c(inst->error);
         }
+    }
+    static void deliver_batch(void *self, const relais_message *const *m, const relais_delivery *const *d,
+                              relais_deliver_result *const *r, size_t count) {
+        auto *inst = static_cast<Instance *>(self);
+        auto &results = inst->batch_results;
+        try {
+            std::vector<BatchItem> items;
+            items.reserve(count);
+            for (size_t i = 0; i < count; ++i)
+                items.push_back({from_c(*m[i]), Delivery{to_string(d[i]->channel), to_string(d[i]->rendered),
+                                                         to_string(d[i]->delivery_key), d[i]->attempt,
+                                                         to_string(d[i]->reply_to)}});
+            results = inst->plugin->deliver_batch(items);
+        } catch (const std::exception &e) {
+            results.assign(1, DeliverResult::retry(std::string("deliver_batch threw: ") + e.what()));
+        } catch (...) {
+            results.assign(1, DeliverResult::retry("deliver_batch threw an unknown exception"));
+        }
+        if (results.empty()) results.push_back(DeliverResult::retry("deliver_batch answered nothing"));
+        for (size_t i = 0; i < count && i < results.size(); ++i) {
+            r[i]->status = results[i].status;
+            r[i]->retry_after_ms = results[i].retry_after_ms;
+            r[i]->native_id = to_c(results[i].native_id);
+            r[i]->error = to_c(results[i].error);
+            if (results[i].status != RELAIS_DELIVERED) break;
+        }
+    }
+    // The entry point of deliver_batch for the plugin description: null unless the class declares one.
+    static constexpr auto batch_entry() {
+        using Fn = decltype(relais_plugin_info::deliver_batch);
+        if constexpr (batches) return static_cast<Fn>(&deliver_batch);
+        else return static_cast<Fn>(nullptr);
     }
     static int search(void *self, const relais_search *s, relais_search_hit_fn hit, void *user, char *err,
                       size_t err_len) {
@@ -418,6 +465,7 @@ struct Adapter {
             &relais::detail::Adapter<CLASS>::search,                                                             \
             &relais::detail::Adapter<CLASS>::stop,                                                               \
             &relais::detail::Adapter<CLASS>::destroy,                                                            \
+            relais::detail::Adapter<CLASS>::batch_entry(),                                                       \
         };                                                                                                       \
         return &info;                                                                                            \
     }

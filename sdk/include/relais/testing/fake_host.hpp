@@ -13,6 +13,7 @@
 #include <relais/plugin.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -120,6 +121,40 @@ public:
         info_->deliver(instance_, view.get(), &cd, &r);
         return DeliverResult{static_cast<relais_deliver_status>(r.status), r.retry_after_ms, to_string(r.native_id),
                              to_string(r.error)};
+    }
+
+    // Through the plugin's deliver_batch (ABI 1.1), as the host calls it when a backlog builds up; the results up
+    // to the first that is not delivered. Throws if the plugin has none.
+    std::vector<DeliverResult> deliver_batch(const std::vector<BatchItem> &items) {
+        if (!info_->deliver_batch) throw std::logic_error("this plugin has no deliver_batch");
+        const size_t n = items.size();
+        std::deque<MessageView> views; // views borrow their message and never move
+        std::vector<Delivery> ds(n);
+        std::vector<relais_delivery> cds(n);
+        std::vector<relais_deliver_result> rs(n);
+        std::vector<const relais_message *> mp(n);
+        std::vector<const relais_delivery *> dp(n);
+        std::vector<relais_deliver_result *> rp(n);
+        for (size_t i = 0; i < n; ++i) {
+            ds[i] = items[i].delivery;
+            if (ds[i].rendered.empty()) ds[i].rendered = items[i].message.text;
+            if (ds[i].delivery_key.empty()) ds[i].delivery_key = items[i].message.id;
+            mp[i] = views.emplace_back(items[i].message).get();
+            cds[i] = relais_delivery{sizeof(relais_delivery), to_c(ds[i].channel), to_c(ds[i].rendered),
+                                     to_c(ds[i].delivery_key), ds[i].attempt, to_c(ds[i].reply_to)};
+            dp[i] = &cds[i];
+            rs[i] = relais_deliver_result{};
+            rs[i].struct_size = sizeof(relais_deliver_result);
+            rp[i] = &rs[i];
+        }
+        info_->deliver_batch(instance_, mp.data(), dp.data(), rp.data(), n);
+        std::vector<DeliverResult> out;
+        for (size_t i = 0; i < n; ++i) {
+            out.push_back({static_cast<relais_deliver_status>(rs[i].status), rs[i].retry_after_ms,
+                           to_string(rs[i].native_id), to_string(rs[i].error)});
+            if (out.back().status != RELAIS_DELIVERED) break;
+        }
+        return out;
     }
 
     std::vector<SearchHit> search(const std::string &query, uint32_t limit = 20,
