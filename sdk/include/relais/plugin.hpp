@@ -21,7 +21,6 @@
 #include <relais/message.hpp>
 #include <relais/plugin.h>
 
-#include <concepts>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -31,6 +30,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace relais {
@@ -315,6 +316,15 @@ inline void write_error(char *err, size_t err_len, const char *what) {
     std::snprintf(err, err_len, "%s", what);
 }
 
+// Whether a plugin class declares std::vector<DeliverResult> deliver_batch(const std::vector<BatchItem> &).
+template <class T, class = void>
+struct has_deliver_batch : std::false_type {};
+template <class T>
+struct has_deliver_batch<T, std::void_t<decltype(std::declval<T &>().deliver_batch(
+                                std::declval<const std::vector<BatchItem> &>()))>>
+    : std::is_same<decltype(std::declval<T &>().deliver_batch(std::declval<const std::vector<BatchItem> &>())),
+                   std::vector<DeliverResult>> {};
+
 template <class T>
 struct Adapter {
     struct Instance {
@@ -323,9 +333,7 @@ struct Adapter {
         std::string native_id, error; // keep the result's strings alive until deliver() returns
         std::vector<DeliverResult> batch_results; // the same, for deliver_batch()
     };
-    static constexpr bool batches = requires(T &t, const std::vector<BatchItem> &items) {
-        { t.deliver_batch(items) } -> std::same_as<std::vector<DeliverResult>>;
-    };
+    static constexpr bool batches = has_deliver_batch<T>::value;
 
     static void *create(relais_host *h, const relais_host_api *api, char *err, size_t err_len) {
         try {
