@@ -41,12 +41,20 @@ void Pipeline::add_destination(const std::string &instance, std::unique_ptr<Dest
 
 namespace {
 constexpr int64_t echo_window_ms = 120'000;
-std::string echo_key(const std::string &instance, const std::string &text) { return instance + '\x1f' + text; }
+// A 64-bit hash of where and what, not the text itself: the map stays small under load, and two different texts
+// sharing a hash (about one chance in 2^64 a pair) is far less likely than the echo it guards against.
+uint64_t echo_key(const std::string &instance, const std::string &text) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : instance) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0x1f) * 1099511628211ull;
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
 } // namespace
 
 void Pipeline::remember_sent(const std::string &destination, const std::string &rendered) {
     const int64_t now = now_ms();
-    std::string key = echo_key(destination, rendered);
+    const uint64_t key = echo_key(destination, rendered);
     std::lock_guard lock(echo_mutex_);
     // Forget what is too old, and the oldest beyond a bound, so memory stays flat under any load.
     while (!sent_order_.empty() && (sent_order_.front().first < now || sent_order_.size() > 100'000)) {
@@ -55,7 +63,7 @@ void Pipeline::remember_sent(const std::string &destination, const std::string &
         sent_order_.pop_front();
     }
     recently_sent_[key] = now + echo_window_ms;
-    sent_order_.emplace_back(now + echo_window_ms, std::move(key));
+    sent_order_.emplace_back(now + echo_window_ms, key);
 }
 
 bool Pipeline::is_echo(const std::string &source, const std::string &text) {

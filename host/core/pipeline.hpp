@@ -53,8 +53,8 @@ private:
     std::map<std::string, std::unique_ptr<DestinationQueue>> queues_;
     std::atomic<bool> closing_{false};
     std::mutex echo_mutex_;
-    std::unordered_map<std::string, int64_t> recently_sent_; // destination + text → until (ms)
-    std::deque<std::pair<int64_t, std::string>> sent_order_;  // the same, oldest first, to forget in order
+    std::unordered_map<uint64_t, int64_t> recently_sent_;  // hash of destination + text → until (ms)
+    std::deque<std::pair<int64_t, uint64_t>> sent_order_;    // the same, oldest first, to forget in order
     Metric &dropped_, &unrouted_;
     std::map<std::string, Metric *> received_; // by source, registered up front
     std::map<std::string, Metric *> refused_confidentiality_;

@@ -17,7 +17,7 @@ std::string id_key(const std::string &a, const std::string &b, const std::string
     k.append(c);
     return k;
 }
-constexpr size_t cache_limit = 200'000;
+constexpr size_t cache_limit = 20'000; // for what was just delivered: older ids are read from the file
 } // namespace
 
 Outbox::Outbox(Settings settings, Metrics &metrics)
@@ -30,6 +30,7 @@ Outbox::Outbox(Settings settings, Metrics &metrics)
       held_(metrics.counter("relais_held_total", {}, "Deliveries held until someone approves them")) {
     writer_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
     reader_store_ = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
+    for (auto &instance : reader_store_->destinations_posted_to()) posted_to_.insert(std::move(instance));
 }
 
 Outbox::~Outbox() { stop(); }
@@ -80,6 +81,7 @@ void Outbox::delivered(const DeliveryJob &job, const std::string &destination, c
         if (recent_posts_.size() > cache_limit) recent_posts_.clear();
         if (map) recent_ids_[id_key(m.source, m.native_id, destination)] = native_id;
         recent_posts_.insert(id_key(destination, native_id));
+        posted_to_.insert(destination);
     }
     push(DeliveredOp{job.seq, map || !native_id.empty() ? m.source : std::string(),
                      m.native_id.empty() ? "relais:" + m.id : m.native_id, destination, native_id, m.id});
@@ -108,6 +110,8 @@ bool Outbox::posted_by_us(const std::string &instance, const std::string &native
     if (native_id.empty()) return false;
     {
         std::lock_guard lock(cache_mutex_);
+        // A source Relais never posted to (an inbound webhook, a feed) needs no look-up at all.
+        if (!posted_to_.count(instance)) return false;
         if (recent_posts_.count(id_key(instance, native_id))) return true;
     }
     std::lock_guard lock(reader_mutex_);

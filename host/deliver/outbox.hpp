@@ -117,6 +117,7 @@ private:
     std::mutex cache_mutex_;
     std::unordered_map<std::string, std::string> recent_ids_;
     std::unordered_set<std::string> recent_posts_;
+    std::unordered_set<std::string> posted_to_; // instances that ever gave Relais an id for a post it made there
 };
 
 } // namespace relais

@@ -194,19 +194,17 @@ bool OutboxStore::drop_dead(int64_t parked_seq, Shelf shelf) {
 }
 
 bool OutboxStore::seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms) {
-    auto *get = statement("SELECT seen_ms FROM seen WHERE source = ?1 AND key = ?2");
-    bind_text(get, 1, source);
-    bind_text(get, 2, key);
-    bool seen = sqlite3_step(get) == SQLITE_ROW && sqlite3_column_int64(get, 0) >= since_ms;
-    sqlite3_reset(get);
-    if (seen) return true;
+    // One statement: a new key is inserted, a key older than the window is renewed, a key seen within the window
+    // is left alone — and that last case, no row changed, is "seen before".
     auto *put = statement("INSERT INTO seen (source, key, seen_ms) VALUES (?1, ?2, ?3)"
-                          " ON CONFLICT (source, key) DO UPDATE SET seen_ms = excluded.seen_ms");
+                          " ON CONFLICT (source, key) DO UPDATE SET seen_ms = excluded.seen_ms"
+                          " WHERE seen.seen_ms < ?4");
     bind_text(put, 1, source);
     bind_text(put, 2, key);
     sqlite3_bind_int64(put, 3, now_ms);
+    sqlite3_bind_int64(put, 4, since_ms);
     run(db_, put);
-    return false;
+    return sqlite3_changes(db_) == 0;
 }
 
 void OutboxStore::forget_seen_before(int64_t before_ms) {
@@ -294,6 +292,14 @@ std::optional<std::string> OutboxStore::mapped_id(const std::string &source, con
     bind_text(s, 3, destination);
     std::optional<std::string> out;
     if (sqlite3_step(s) == SQLITE_ROW) out = text(s, 0);
+    sqlite3_reset(s);
+    return out;
+}
+
+std::vector<std::string> OutboxStore::destinations_posted_to() {
+    auto *s = statement("SELECT DISTINCT destination FROM id_map");
+    std::vector<std::string> out;
+    while (sqlite3_step(s) == SQLITE_ROW) out.push_back(text(s, 0));
     sqlite3_reset(s);
     return out;
 }

@@ -67,6 +67,8 @@ public:
                                          const std::string &destination);
     // True when `native_id` on `instance` is a message Relais itself posted there (an echo of its own post).
     bool posted_by_us(const std::string &instance, const std::string &native_id);
+    // The instances that hold at least one post Relais made (and whose id it knows).
+    std::vector<std::string> destinations_posted_to();
 
 private:
     sqlite3_stmt *statement(const char *sql);

@@ -57,7 +57,9 @@ public:
         net::HttpServer::Options options;
         options.host = listen_host_;
         options.port = port_;
-        options.threads = 2; // a slow emit on one request does not hold up the streams
+        // A request waits for its message to be stored: with several threads, the requests of several senders
+        // wait together and are stored in one commit (and a slow emit does not hold up the other connections).
+        options.threads = 8;
         options.log_error = [this](const std::string &text) { host().log_error("HTTP server: " + text); };
         auto server = std::make_unique<net::HttpServer>(options, [this](const net::Request &r) { return handle(r); });
         server->stream("/api/stream", "application/json",

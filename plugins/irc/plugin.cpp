@@ -4,9 +4,11 @@
 
 #include <relais/plugin.hpp>
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace relais::irc {
 
@@ -19,9 +21,10 @@ public:
             config_, [this](relais_log_level level, const std::string &text) { host().log(level, text); },
             [this](const Incoming &in) { on_message(in); },
             [this](const char *name) { host().counter_add(name); });
+        // The connection's thread only reads and queues; this one hands the queue to the host. A burst is read as
+        // fast as the server sends it, whatever the host's pace: a bot that reads slowly is dropped by the server.
+        emitter_ = std::thread([this] { emit_loop(); });
         connection_->start();
-        // Messages the host could not take yet are offered again every second, in order.
-        host().timer_start(1000, 1000, [this] { flush(); });
     }
 
     void stop() override {
@@ -29,7 +32,8 @@ public:
             std::lock_guard lock(mutex_);
             stopped_ = true;
         }
-        { std::lock_guard wait_for_flush(flush_mutex_); } // an emit in progress on a timer thread ends first
+        wake_.notify_all();
+        if (emitter_.joinable()) emitter_.join(); // an emit in progress ends first
         if (connection_) connection_->stop();
     }
 
@@ -69,17 +73,29 @@ private:
             pending_.push_back(std::move(m));
         }
         host().counter_add("messages_received");
-        flush();
+        wake_.notify_one();
+    }
+
+    // Until stopped: hands what was read to the host; what it could not take yet is offered again a second later.
+    void emit_loop() {
+        std::unique_lock lock(mutex_);
+        while (!stopped_) {
+            wake_.wait(lock, [&] { return stopped_ || !pending_.empty(); });
+            if (stopped_) return;
+            lock.unlock();
+            bool all_taken = flush();
+            lock.lock();
+            if (!all_taken) wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopped_; });
+        }
     }
 
     // Hands the waiting messages to the host, oldest first; stops at the first one it does not accept.
-    void flush() {
-        std::lock_guard lock(flush_mutex_);
+    bool flush() {
         for (;;) {
             Message m;
             {
                 std::lock_guard lock2(mutex_);
-                if (stopped_ || pending_.empty()) return;
+                if (stopped_ || pending_.empty()) return true;
                 m = pending_.front();
             }
             int rc = host().emit(m);
@@ -87,7 +103,7 @@ private:
                 if (!warned_) host().log_warn("irc: the host did not accept a message from " + m.channel +
                                               " (code " + std::to_string(rc) + "); keeping it and trying again");
                 warned_ = true;
-                return;
+                return false;
             }
             warned_ = false;
             std::lock_guard lock2(mutex_);
@@ -97,8 +113,10 @@ private:
 
     IrcConfig config_;
     std::unique_ptr<Connection> connection_;
-    std::mutex mutex_, flush_mutex_;
-    std::deque<Message> pending_; // seen on IRC, not yet accepted by the host
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread emitter_;
+    std::deque<Message> pending_; // read on IRC, not yet accepted by the host
     bool stopped_ = false, warned_ = false;
 };
 

@@ -109,7 +109,9 @@ public:
         options.host = listen_;
         options.port = port_;
         options.max_body_bytes = max_body_;
-        options.threads = 2;
+        // A request waits for its message to be stored: with several threads, the requests of several senders
+        // wait together and are stored in one commit (and a slow emit does not hold up the other connections).
+        options.threads = 8;
         options.log_error = [this](const std::string &text) { host().log_error("webhook HTTP server: " + text); };
         auto server = std::make_unique<net::HttpServer>(options, [this](const net::Request &r) { return handle(r); });
         stopping_ = false;
