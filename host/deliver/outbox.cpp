@@ -17,6 +17,9 @@ std::string id_key(const std::string &a, const std::string &b, const std::string
     k.append(c);
     return k;
 }
+// How long the outcomes of deliveries may wait to share a commit when no source is waiting. A crash in that
+// window means a redelivery, which the delivery key makes harmless where the network honours it.
+constexpr auto outcome_delay = std::chrono::milliseconds(20);
 constexpr size_t cache_limit = 20'000; // for what was just delivered: older ids are read from the file
 } // namespace
 
@@ -40,6 +43,7 @@ std::vector<StoredDelivery> Outbox::recover() { return writer_store_->pending();
 void Outbox::start(Dispatch dispatch) {
     dispatch_ = std::move(dispatch);
     writer_ = std::thread([this] { run(); });
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 void Outbox::stop() {
@@ -49,15 +53,47 @@ void Outbox::stop() {
         stopping_ = true;
     }
     wake_.notify_all();
+    checkpoint_wake_.notify_all();
     writer_.join();
+    if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+// Off the writer's path: the commits never wait for a checkpoint's disk writes.
+void Outbox::checkpoint_loop() {
+    std::unique_ptr<OutboxStore> store;
+    try {
+        store = std::make_unique<OutboxStore>(settings_.path, settings_.sync);
+    } catch (const std::exception &e) {
+        spdlog::error("outbox {}: cannot open a connection to checkpoint the log: {}", settings_.path, e.what());
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        checkpoint_wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+        lock.unlock();
+        try {
+            store->checkpoint();
+        } catch (const std::exception &e) {
+            spdlog::warn("outbox {}: checkpoint failed ({}); the log grows until the next one succeeds",
+                         settings_.path, e.what());
+        }
+        lock.lock();
+    }
 }
 
 void Outbox::push(Op op) {
+    // A replay has a caller waiting; a dead letter is rare and someone may be about to look for it.
+    const bool waited_on = std::holds_alternative<ReplayOp>(op) || std::holds_alternative<DeadOp>(op);
+    bool first;
     {
         std::lock_guard lock(mutex_);
+        first = ops_.empty();
         ops_.push_back(std::move(op));
+        urgent_ = urgent_ || waited_on;
     }
-    wake_.notify_one();
+    // Other outcomes can wait a few milliseconds and share a commit with the others: one wake-up of the writer
+    // for many, not one a message.
+    if (waited_on || first) wake_.notify_one();
 }
 
 Outbox::Result Outbox::store(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries) {
@@ -67,6 +103,7 @@ Outbox::Result Outbox::store(const std::string &source, const std::string &dedup
         std::lock_guard lock(mutex_);
         if (stopping_ || !writer_.joinable()) return Result::failed;
         ops_.push_back(std::move(op));
+        urgent_ = true; // a source waits for the commit
     }
     wake_.notify_one();
     return result.get();
@@ -149,6 +186,9 @@ void Outbox::run() {
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [&] { return stopping_ || !ops_.empty(); });
+            if (!urgent_ && !stopping_) // outcomes only: gather those of the next few milliseconds too
+                wake_.wait_for(lock, outcome_delay, [&] { return stopping_ || urgent_ || ops_.size() >= 1024; });
+            urgent_ = false;
             if (ops_.empty() && stopping_) return;
             batch.clear();
             while (!ops_.empty()) {

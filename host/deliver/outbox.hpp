@@ -98,6 +98,7 @@ private:
     using Op = std::variant<StoreOp, DeliveredOp, AttemptOp, DeadOp, ReplayOp>;
 
     void run();
+    void checkpoint_loop();
     void push(Op op);
 
     Settings settings_;
@@ -110,7 +111,10 @@ private:
     std::condition_variable wake_;
     std::deque<Op> ops_;
     bool stopping_ = false;
+    bool urgent_ = false; // someone waits for an op in ops_: write now
     std::thread writer_;
+    std::thread checkpointer_;
+    std::condition_variable checkpoint_wake_;
     Dispatch dispatch_;
 
     // Recent id mappings, so a reply right after its original finds it before the write is committed.

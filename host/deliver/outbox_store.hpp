@@ -36,6 +36,9 @@ public:
     OutboxStore(const OutboxStore &) = delete;
     OutboxStore &operator=(const OutboxStore &) = delete;
 
+    // Copies what the log holds into the database file without waiting for readers or writers (WAL mode).
+    void checkpoint();
+
     void begin();
     void commit();
     void rollback();
