@@ -217,7 +217,7 @@ TEST_CASE("archive: every field survives a reopen of the file", "[archive]") {
     CHECK(host->deliver(m).native_id == "1");
 }
 
-TEST_CASE("archive: an edit updates the original's text; a delete hides it", "[archive]") {
+TEST_CASE("archive: an edit updates the original's text, a delete hides it", "[archive]") {
     TempDir dir;
     auto host = archive(dir);
     Message original = message("orig", "first draft about pricing", {"veille"});
@@ -448,7 +448,7 @@ TEST_CASE("archive: path config and errors", "[archive]") {
     }
 }
 
-TEST_CASE("archive: the constructor opens nothing; search before start is an error", "[archive]") {
+TEST_CASE("archive: the constructor opens nothing, search before start is an error", "[archive]") {
     TempDir dir;
     FakeHost host(relais_plugin_entry(), {}, "archive", dir.path.string());
     CHECK_FALSE(fs::exists(dir.path / "archive.db"));

@@ -102,7 +102,7 @@ TEST_CASE("parse_frame reads a #commit that creates a post, with its mention") {
     CHECK(event->skipped.empty());
 }
 
-TEST_CASE("parse_frame: a post whose block is missing is skipped with a reason; other events are read") {
+TEST_CASE("parse_frame: a post whose block is missing is skipped with a reason, other events are read") {
     std::string frame = commit_frame(1, "did:plc:a", "k", post_record("x"));
     // Point the op at a block the CAR does not hold by rewriting the op's CID digest byte.
     std::string needle = std::string(32, 'p');

@@ -60,7 +60,7 @@ TEST_CASE("make_post_record resolves mentions to DIDs and drops the ones that do
     CHECK_FALSE(make_post_record("plain", resolve, std::nullopt, {}, "t").contains("facets"));
 }
 
-TEST_CASE("TIDs are 13 sortable characters; times and at:// URIs read back") {
+TEST_CASE("TIDs are 13 sortable characters, times and at:// URIs read back") {
     std::string a = make_tid(1'700'000'000'000'000ULL, 5), b = make_tid(1'700'000'000'000'001ULL, 5);
     CHECK(a.size() == 13);
     CHECK(a < b);
@@ -78,7 +78,7 @@ TEST_CASE("TIDs are 13 sortable characters; times and at:// URIs read back") {
     CHECK_FALSE(parse_at_uri("at://did:plc:abc/app.bsky.feed.post"));
 }
 
-TEST_CASE("match_post: mention by DID or @handle, follow, keyword; never our own posts") {
+TEST_CASE("match_post: mention by DID or @handle, follow, keyword, never our own posts") {
     WatchRules rules;
     rules.mention_dids = {"did:plc:acme"};
     rules.mention_handles = {"acmecorp.test"};

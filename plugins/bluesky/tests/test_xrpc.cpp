@@ -178,7 +178,7 @@ TEST_CASE("a wrong app password is reported, naming the account and what to chec
     CHECK(why.find("check identifier and app_password") != std::string::npos);
 }
 
-TEST_CASE("plugin: a 429 is a retry after ratelimit-reset; the retry posts once, under the same record key") {
+TEST_CASE("plugin: a 429 is a retry after ratelimit-reset, the retry posts once, under the same record key") {
     ScriptedPds pds;
     pds.rate_limited = 1;
     pds.reset_at = now_s() + 20;
@@ -201,7 +201,7 @@ TEST_CASE("plugin: a 429 is a retry after ratelimit-reset; the retry posts once,
     CHECK(pds.records[0].find(second.native_id.substr(second.native_id.rfind('/') + 1)) != std::string::npos);
 }
 
-TEST_CASE("plugin: a server that is not there is a retry with a clear error; config errors name the key") {
+TEST_CASE("plugin: a server that is not there is a retry with a clear error, config errors name the key") {
     relais::testing::FakeHost host(relais_plugin_entry(), {{"service", "http://127.0.0.1:1"},
                                                            {"identifier", "acme.test"},
                                                            {"app_password", "app-pass"},

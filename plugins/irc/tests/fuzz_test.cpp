@@ -8,7 +8,7 @@
 
 using namespace relais::irc;
 
-TEST_CASE("fuzz: parse_line on random bytes never crashes; a parsed line round-trips through format_line") {
+TEST_CASE("fuzz: parse_line on random bytes never crashes, a parsed line round-trips through format_line") {
     std::mt19937 rng(20261126);
     const std::string alphabet = "@:;= !#abcXYZ019\\\x01\x80\xc3\xa9\t";
     for (int round = 0; round < 20000; ++round) {

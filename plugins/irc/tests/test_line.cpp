@@ -64,7 +64,7 @@ TEST_CASE("format_line writes a trailing parameter only when it must") {
     CHECK(back->param(1) == ":) x");
 }
 
-TEST_CASE("CTCP ACTION is recognised; other CTCP is told apart") {
+TEST_CASE("CTCP ACTION is recognised, other CTCP is told apart") {
     CHECK(ctcp_action("\x01" "ACTION waves\x01") == std::optional<std::string_view>("waves"));
     CHECK(ctcp_action("\x01" "ACTION waves") == std::optional<std::string_view>("waves"));
     CHECK_FALSE(ctcp_action("\x01" "ACTIONS\x01"));

@@ -88,7 +88,7 @@ TEST_CASE("config errors name the key and say what to write") {
     CHECK(error_of(base_config(6667)).empty());
 }
 
-TEST_CASE("the constructor opens nothing; deliver before any connection asks the host to retry") {
+TEST_CASE("the constructor opens nothing, deliver before any connection asks the host to retry") {
     Peer peer;
     FakeHost host(relais_plugin_entry(), base_config(peer.port(), {{"send_timeout", "200ms"}}));
     CHECK_FALSE(peer.accept(200ms)); // not started: no connection
@@ -160,7 +160,7 @@ TEST_CASE("registration: nick in use, CAP and SASL, join, PING, then messages in
     CHECK(finish(peer, result).status == RELAIS_DELIVERED);
 }
 
-TEST_CASE("bad input: malformed and over-long lines are logged and skipped; the connection carries on") {
+TEST_CASE("bad input: malformed and over-long lines are logged and skipped, the connection carries on") {
     Peer peer;
     FakeHost host(relais_plugin_entry(), base_config(peer.port()));
     host.start();

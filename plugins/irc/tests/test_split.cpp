@@ -14,7 +14,7 @@ std::string join(const std::vector<std::string> &pieces) {
 }
 } // namespace
 
-TEST_CASE("one piece per line of the text; CR and empty lines dropped") {
+TEST_CASE("one piece per line of the text, CR and empty lines dropped") {
     CHECK(split_text("hello", 400) == std::vector<std::string>{"hello"});
     CHECK(split_text("one\r\ntwo\n\nthree\n", 400) == std::vector<std::string>{"one", "two", "three"});
     CHECK(split_text("", 400).empty());

@@ -119,7 +119,7 @@ TEST_CASE("The same guid in two feeds with different links is two articles", "[w
     CHECK(host.emitted().size() == 2);
 }
 
-TEST_CASE("An undated item is dated by its fetch; a duplicated guid in one feed is one item", "[watch]") {
+TEST_CASE("An undated item is dated by its fetch, a duplicated guid in one feed is one item", "[watch]") {
     ScratchDir dir;
     write_file(dir.file("a.xml"), rss_of({"<guid>x</guid><title>First copy</title>",
                                           "<guid>x</guid><title>Second copy</title>"}));

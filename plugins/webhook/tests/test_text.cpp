@@ -158,7 +158,7 @@ TEST_CASE("signatures are HMAC-SHA256 in hex, compared whatever the case", "[web
     CHECK_FALSE(signature_matches("", "s3cret", ""));
 }
 
-TEST_CASE("outgoing bodies: json carries the message, rendered and delivery; slack the rendered text",
+TEST_CASE("outgoing bodies: json carries the message, rendered and delivery, slack the rendered text",
           "[webhook][outbound]") {
     Message m;
     m.id = "01HX";

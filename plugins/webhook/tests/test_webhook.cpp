@@ -258,7 +258,7 @@ TEST_CASE("webhook in: when the host refuses the message, 503 with Retry-After, 
     CHECK(emitted[0].native_id == "m-1");
 }
 
-TEST_CASE("webhook in: other paths are 404, other methods 405; after stop() nothing is received",
+TEST_CASE("webhook in: other paths are 404, other methods 405, after stop() nothing is received",
           "[webhook][in]") {
     Receiver r;
     net::ClientRequest req;
