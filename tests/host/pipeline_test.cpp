@@ -131,7 +131,7 @@ TEST_CASE("confidential messages are refused and counted") {
     CHECK(rec.attempts == 0);
 }
 
-TEST_CASE("a backlog leaves in batches, in order; a failure in a batch is retried alone, the rest offered again") {
+TEST_CASE("a backlog leaves in batches, in order, a failure in a batch is retried alone, the rest offered again") {
     Metrics metrics;
     Recorder rec;
     std::vector<size_t> batch_sizes;

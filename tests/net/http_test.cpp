@@ -194,7 +194,7 @@ TEST_CASE("server: Expect 100-continue gets 100 then the answer, or 413 at once"
     CHECK(in.rfind("HTTP/1.1 200 OK", 0) == 0);
 }
 
-TEST_CASE("server: the handler's 404 passes through; no handler answers 404", "[net][http]") {
+TEST_CASE("server: the handler's 404 passes through, no handler answers 404", "[net][http]") {
     HttpServer server({}, [](const Request &r) {
         if (r.path == "/here") return Response::text(200, "yes");
         return Response::error(404, "no such page: " + r.path);

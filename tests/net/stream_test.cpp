@@ -128,7 +128,7 @@ TEST_CASE("websocket: Stream::close() ends the connection after what was queued"
     CHECK(client.ws.reason().code == websocket::close_code::normal);
 }
 
-TEST_CASE("websocket: a plain GET on a websocket path gets 426; unknown paths refuse the upgrade",
+TEST_CASE("websocket: a plain GET on a websocket path gets 426, unknown paths refuse the upgrade",
           "[net][websocket]") {
     HttpServer server({}, [](const Request &) { return Response::error(404, "nothing"); });
     server.websocket("/ws", {});
@@ -205,7 +205,7 @@ TEST_CASE("chunked stream: each send is a chunk, close() ends the response", "[n
     REQUIRE(w.wait([&] { return closed; }));
 }
 
-TEST_CASE("chunked stream: chunks arrive as they are sent; a client that leaves is noticed", "[net][stream]") {
+TEST_CASE("chunked stream: chunks arrive as they are sent, a client that leaves is noticed", "[net][stream]") {
     relais::test::Waiter w;
     std::shared_ptr<Stream> stream;
     bool closed = false;
