@@ -19,6 +19,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 namespace relais {
@@ -30,7 +31,10 @@ namespace {
 bool load(const CommonOptions &o, Config &config, PluginCatalog &catalog, Diagnostics &diags) {
     config = o.config_file.empty() ? parse_config(embedded_default_config(), "<embedded default>", diags)
                                    : load_config_file(o.config_file, diags);
-    catalog.scan(plugin_folders(o.plugin_dirs, config.host.plugin_path));
+    // Only the plugins the configuration uses are loaded: the others would cost memory and start-up time.
+    std::set<std::string> used;
+    for (const auto &instance : config.instances) used.insert(instance.use);
+    catalog.scan(plugin_folders(o.plugin_dirs, config.host.plugin_path), &used);
     return true;
 }
 

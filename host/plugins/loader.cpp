@@ -59,8 +59,9 @@ std::vector<std::string> plugin_folders(const std::vector<std::string> &cli_dirs
     return unique;
 }
 
-void PluginCatalog::scan(const std::vector<std::string> &folders) {
+void PluginCatalog::scan(const std::vector<std::string> &folders, const std::set<std::string> *wanted) {
     folders_ = folders;
+    std::vector<std::string> skipped; // libraries not loaded because their file names no plugin wanted
     for (const auto &folder : folders) {
         std::error_code ec;
         if (!fs::is_directory(folder, ec)) continue;
@@ -75,10 +76,19 @@ void PluginCatalog::scan(const std::vector<std::string> &folders) {
         }
         std::sort(files.begin(), files.end());
         for (const auto &f : files) {
-            if (f.extension() == ".so") load_file(f.string());
-            else load_manifest(f.string());
+            if (f.extension() != ".so") {
+                load_manifest(f.string());
+                continue;
+            }
+            // relais-NAME.so: a library whose name no configuration instance uses is not even mapped.
+            const std::string stem = f.stem().string().substr(std::string("relais-").size());
+            if (wanted && !wanted->count(stem)) skipped.push_back(f.string());
+            else load_file(f.string());
         }
     }
+    // A wanted plugin not found under its own file name may be in a library named otherwise: look at them all.
+    if (wanted && std::any_of(wanted->begin(), wanted->end(), [&](const std::string &n) { return !find(n); }))
+        for (const auto &path : skipped) load_file(path);
 }
 
 void PluginCatalog::load_file(const std::string &path) {

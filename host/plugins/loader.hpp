@@ -6,6 +6,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,8 +44,9 @@ struct RefusedPlugin {
 class PluginCatalog {
 public:
     // Scans each folder for relais-*.so and relais-*.plugin.json (out-of-process plugins), in order; the first
-    // plugin of a name wins.
-    void scan(const std::vector<std::string> &folders);
+    // plugin of a name wins. With `wanted` (the plugins a configuration uses), only the libraries named
+    // relais-WANTED.so are loaded — unless one of them is missing, then every library is.
+    void scan(const std::vector<std::string> &folders, const std::set<std::string> *wanted = nullptr);
     // Loads one library file; refusals are recorded, not thrown.
     void load_file(const std::string &path);
     // Reads an out-of-process plugin's manifest; refusals are recorded, not thrown.

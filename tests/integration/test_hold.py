@@ -43,6 +43,9 @@ class HoldForApproval(unittest.TestCase):
             in_port = free_port()
             config = CONFIG.replace("@IN@", str(in_port)).replace("@SINK@", sink.url)
             with Daemon(config) as daemon:
+                # Only the plugins the configuration uses are loaded (here: webhook), not the whole plugin folder.
+                loaded = json.loads(http("GET", daemon.admin("/api/v1/plugins"))[2])["plugins"]
+                self.assertEqual([p["name"] for p in loaded], ["webhook"])
                 post(in_port, "bob@acme.example", "Bob's draft announcement", "publish")
                 post(in_port, "marie@acme.example", "Marie's announcement", "publish")
                 post(in_port, "marie@acme.example", "even Marie asks here", "ask")
