@@ -37,6 +37,35 @@ std::vector<std::string> ids_of(const std::vector<InstanceFacts> &instances) {
     return ids;
 }
 
+} // namespace
+
+std::vector<Endpoint> resolve_endpoints(const std::vector<std::string> &items, const YAML::Node &node,
+                                        const std::string &what, const std::vector<InstanceFacts> &instances,
+                                        uint32_t capability, const char *ability, Diagnostics &diags) {
+    std::vector<Endpoint> out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        const YAML::Node at = node.IsSequence() && i < node.size() ? node[i] : node;
+        Endpoint e;
+        auto slash = items[i].find('/');
+        e.instance = items[i].substr(0, slash);
+        if (slash != std::string::npos) e.channel = items[i].substr(slash + 1);
+        auto inst = std::find_if(instances.begin(), instances.end(), [&](auto &f) { return f.id == e.instance; });
+        if (inst == instances.end()) {
+            diags.error(at, what + ": unknown plugin instance '" + e.instance + "'" +
+                                suggestion(e.instance, ids_of(instances)));
+            continue;
+        }
+        if (!(inst->capabilities & capability)) {
+            diags.error(at, what + ": instance '" + e.instance + "' (plugin " + inst->plugin + ") cannot " + ability);
+            continue;
+        }
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+namespace {
+
 std::string strip_prefix(std::string s, char prefix) {
     if (!s.empty() && s.front() == prefix) s.erase(0, 1);
     return s;
@@ -76,29 +105,8 @@ private:
     std::vector<Endpoint> endpoints(const YAML::Node &node, const std::string &what, uint32_t capability,
                                     const char *ability) {
         std::vector<std::string> items;
-        std::vector<Endpoint> out;
-        if (!read_string_list(node, what, items, diags_)) return out;
-        for (size_t i = 0; i < items.size(); ++i) {
-            const YAML::Node at = node.IsSequence() ? node[i] : node;
-            const std::string &s = items[i];
-            Endpoint e;
-            auto slash = s.find('/');
-            e.instance = s.substr(0, slash);
-            if (slash != std::string::npos) e.channel = s.substr(slash + 1);
-            const InstanceFacts *inst = find(e.instance);
-            if (!inst) {
-                diags_.error(at, what + ": unknown plugin instance '" + e.instance + "'" +
-                                     suggestion(e.instance, ids_of(instances_)));
-                continue;
-            }
-            if (!(inst->capabilities & capability)) {
-                diags_.error(at, what + ": instance '" + e.instance + "' (plugin " + inst->plugin + ") cannot " +
-                                     ability);
-                continue;
-            }
-            out.push_back(std::move(e));
-        }
-        return out;
+        if (!read_string_list(node, what, items, diags_)) return {};
+        return resolve_endpoints(items, node, what, instances_, capability, ability, diags_);
     }
 
     void lower_list(const YAML::Node &node, const std::string &what, std::vector<std::string> &out, char prefix) {

@@ -77,6 +77,12 @@ struct RouteTable {
 // Compiles config.routes against the known instances. Every mistake goes to `diags` with its line and column.
 RouteTable compile_routes(const Config &config, std::vector<InstanceFacts> instances, Diagnostics &diags);
 
+// "instance" or "instance/channel" items (read from `node`) → endpoints of instances that have `capability`; each
+// unknown or unable instance is reported at its item, with a did-you-mean.
+std::vector<Endpoint> resolve_endpoints(const std::vector<std::string> &items, const YAML::Node &node,
+                                        const std::string &what, const std::vector<InstanceFacts> &instances,
+                                        uint32_t capability, const char *ability, Diagnostics &diags);
+
 // Lower-cases ASCII letters; other bytes are kept as they are.
 std::string ascii_lower(std::string_view s);
 

@@ -138,6 +138,53 @@ class Daemon:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ServerProcess:
+    """A real server a test runs in a folder of its own (self.dir): launch() starts it and waits for its port,
+    stop() and launch() again keep the folder, close() removes it. Subclasses set dir, and proc = None, starts = 0."""
+
+    what = "server"
+
+    def launch(self, cmd, port, timeout=10):
+        self.starts += 1
+        self.log = open(os.path.join(self.dir, f"{self.what}-{self.starts}.log"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.what} exited with {self.proc.returncode}: {self.logs()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(listening, timeout, f"{self.what} to listen")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def logs(self):
+        out = ""
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".log"):
+                with open(os.path.join(self.dir, name)) as f:
+                    out += f.read()
+        return out
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Sink:
     """A real HTTP server that records what is POSTed to it.
 

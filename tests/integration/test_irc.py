@@ -8,7 +8,6 @@ import http.client as http_client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -16,7 +15,7 @@ import threading
 import time
 import unittest
 
-from harness import SOURCE_DIR, Daemon, free_port, wait_until
+from harness import SOURCE_DIR, Daemon, ServerProcess, free_port, wait_until
 
 SERVERS = os.path.join(SOURCE_DIR, "plugins", "irc", "tests", "servers")
 
@@ -26,11 +25,11 @@ def find_binary(name):
                                        if os.access(p, os.X_OK)), None)
 
 
-class IrcServer:
+class IrcServer(ServerProcess):
     """A real IRC server on 127.0.0.1:port, in a folder of its own; stop() and start() again on the same port."""
 
     def __init__(self, kind="ngircd", tls=False):
-        self.kind = kind
+        self.kind = self.what = kind
         self.binary = find_binary(kind)
         if not self.binary:
             raise AssertionError(f"{kind} is not installed: the irc integration test needs a real IRC server. "
@@ -54,48 +53,11 @@ class IrcServer:
         self.starts = 0
 
     def start(self):
-        self.starts += 1
-        self.log = open(os.path.join(self.dir, f"server-{self.starts}.log"), "w")
         if self.kind == "ngircd":
             cmd = [self.binary, "-n", "-f", self.conf]
         else:  # inspircd refuses root unless told; the tests may run as root in CI
             cmd = [self.binary, f"--config={self.conf}", "--nofork"] + (["--runasroot"] if os.geteuid() == 0 else [])
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.kind} exited with {self.proc.returncode}: {self.logs()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(listening, 10, f"{self.kind} to listen")
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "log", None):
-            self.log.close()
-
-    def logs(self):
-        out = ""
-        for name in sorted(os.listdir(self.dir)):
-            if name.endswith(".log"):
-                with open(os.path.join(self.dir, name)) as f:
-                    out += f.read()
-        return out
-
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.launch(cmd, self.port)
 
 
 class Client:

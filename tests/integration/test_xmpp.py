@@ -19,7 +19,7 @@ import unittest
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-from harness import SOURCE_DIR, Daemon, free_port, relais, wait_until
+from harness import SOURCE_DIR, Daemon, ServerProcess, free_port, relais, wait_until
 from test_irc import Client as IrcClient, IrcServer, post
 
 SERVERS = os.path.join(SOURCE_DIR, "plugins", "xmpp", "tests", "servers", "prosody")
@@ -34,7 +34,9 @@ def room(name):
     return f"{name}@{MUC}"
 
 
-class Prosody:
+class Prosody(ServerProcess):
+
+    what = "prosody"
     """A real Prosody on 127.0.0.1 in a folder of its own; stop() and start() again keep its ports and data."""
 
     def __init__(self, tls=False):
@@ -70,45 +72,7 @@ class Prosody:
         self.proc, self.starts = None, 0
 
     def start(self):
-        self.starts += 1
-        self.log = open(os.path.join(self.dir, f"prosody-{self.starts}.log"), "w")
-        self.proc = subprocess.Popen([self.binary, "--config", self.conf, "-F"], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"prosody exited with {self.proc.returncode}: {self.logs()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(listening, 15, "prosody to listen")
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "log", None):
-            self.log.close()
-
-    def logs(self):
-        out = ""
-        for name in sorted(os.listdir(self.dir)):
-            if name.endswith(".log"):
-                with open(os.path.join(self.dir, name)) as f:
-                    out += f.read()
-        return out
-
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.launch([self.binary, "--config", self.conf, "-F"], self.port, timeout=15)
 
 
 class XmppClient:
