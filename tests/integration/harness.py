@@ -24,10 +24,19 @@ FIXTURE_DIR = os.environ.get("RELAIS_FIXTURE_DIR", "")
 SOURCE_DIR = os.environ.get("RELAIS_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    # The kernel may offer a port again once its probe socket is closed, so a test asking for two ports
+    # (or one for the daemon's admin API after its own) could get the same one twice: never hand one out twice.
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def wait_until(predicate, timeout=10.0, what="condition"):
