@@ -38,8 +38,9 @@ bool Daemon::build(Diagnostics &diags) {
     services.timers = timers_.get();
     services.metrics = &metrics_;
     services.data_dir = config_.host.data_dir;
-    services.emit = [this](const std::string &source, Message &&m) {
-        return pipeline_ ? pipeline_->accept(source, std::move(m)) : RELAIS_E_STOPPING;
+    services.emit = [this](const std::string &source, Message &&m, HostServices::Emitted done) {
+        if (!pipeline_) return done(RELAIS_E_STOPPING);
+        pipeline_->accept_async(source, std::move(m), std::move(done));
     };
     assembly_ = assemble(config_, catalog_, services, diags);
     if (!diags.empty()) return false;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
 
 namespace relais {
 
@@ -127,11 +128,23 @@ void Pipeline::normalise(const std::string &source, Message &m) const {
 }
 
 int Pipeline::accept(const std::string &source, Message &&m) {
-    if (closing_) return RELAIS_E_STOPPING;
+    if (!outbox_) { // no commit to wait for: everything happens on this thread
+        int result = RELAIS_E_STORAGE;
+        accept_async(source, std::move(m), [&result](int r) { result = r; });
+        return result;
+    }
+    std::promise<int> accepted;
+    auto result = accepted.get_future();
+    accept_async(source, std::move(m), [&accepted](int r) { accepted.set_value(r); });
+    return result.get();
+}
+
+void Pipeline::accept_async(const std::string &source, Message &&m, Accepted done) {
+    if (closing_) return done(RELAIS_E_STOPPING);
     normalise(source, m);
     if ((outbox_ && outbox_->posted_by_us(source, m.native_id)) || is_echo(source, m.text)) {
         echoes_.add(); // the network showing us our own post: relaying it would loop
-        return RELAIS_OK;
+        return done(RELAIS_OK);
     }
     if (auto it = received_.find(source); it != received_.end()) it->second->add();
 
@@ -150,11 +163,11 @@ int Pipeline::accept(const std::string &source, Message &&m) {
     if (plan.dropped) {
         dropped_.add();
         spdlog::debug("message {} from {} dropped by route '{}'", m.id, source, plan.dropped_by);
-        return RELAIS_OK;
+        return done(RELAIS_OK);
     }
     if (plan.deliveries.empty()) {
         unrouted_.add();
-        return RELAIS_OK;
+        return done(RELAIS_OK);
     }
     std::vector<Outbox::Entry> entries;
     for (auto &d : plan.deliveries) {
@@ -177,17 +190,21 @@ int Pipeline::accept(const std::string &source, Message &&m) {
             }
             dispatch(e.destination, std::move(e.job));
         }
-        return RELAIS_OK;
+        return done(RELAIS_OK);
     }
-    switch (outbox_->store(source, dedupe_key(source, m), std::move(entries))) {
-    case Outbox::Result::stored: return RELAIS_OK;
-    case Outbox::Result::duplicate:
-        spdlog::debug("message {} from {} (native id {}) was already accepted: not relayed again", m.id, source,
-                      m.native_id);
-        return RELAIS_OK;
-    case Outbox::Result::failed: break;
-    }
-    return closing_ ? RELAIS_E_STOPPING : RELAIS_E_STORAGE;
+    outbox_->store_async(
+        source, dedupe_key(source, m), std::move(entries),
+        [this, done = std::move(done), id = m.id, source, native_id = m.native_id](Outbox::Result r) {
+            switch (r) {
+            case Outbox::Result::stored: return done(RELAIS_OK);
+            case Outbox::Result::duplicate:
+                spdlog::debug("message {} from {} (native id {}) was already accepted: not relayed again", id, source,
+                              native_id);
+                return done(RELAIS_OK);
+            case Outbox::Result::failed: break;
+            }
+            done(closing_ ? RELAIS_E_STOPPING : RELAIS_E_STORAGE);
+        });
 }
 
 size_t Pipeline::drain(std::chrono::milliseconds deadline) {

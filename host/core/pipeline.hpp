@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -28,6 +29,10 @@ public:
 
     // Ingest: takes a message a source emitted. RELAIS_OK once it is routed and queued for every destination.
     int accept(const std::string &source, Message &&message);
+    // The same without waiting for the outbox's commit: `done` gets the result, on the outbox's writer thread
+    // once stored, else at once on the caller's.
+    using Accepted = std::function<void(int result)>;
+    void accept_async(const std::string &source, Message &&message, Accepted done);
 
     // Fills in what the host owns (id, source, network, level, trace, times) and repairs bad UTF-8.
     void normalise(const std::string &source, Message &message) const;

@@ -97,16 +97,25 @@ void Outbox::push(Op op) {
 }
 
 Outbox::Result Outbox::store(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries) {
-    StoreOp op{source, dedupe_key, std::move(entries), {}};
-    auto result = op.done.get_future();
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || !writer_.joinable()) return Result::failed;
-        ops_.push_back(std::move(op));
-        urgent_ = true; // a source waits for the commit
-    }
-    wake_.notify_one();
+    std::promise<Result> stored;
+    auto result = stored.get_future();
+    store_async(source, dedupe_key, std::move(entries), [&stored](Result r) { stored.set_value(r); });
     return result.get();
+}
+
+void Outbox::store_async(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries,
+                         StoreDone done) {
+    {
+        std::unique_lock lock(mutex_);
+        if (!stopping_ && writer_.joinable()) {
+            ops_.push_back(StoreOp{source, dedupe_key, std::move(entries), std::move(done)});
+            urgent_ = true; // a source waits for the commit
+            lock.unlock();
+            wake_.notify_one();
+            return;
+        }
+    }
+    done(Result::failed);
 }
 
 void Outbox::delivered(const DeliveryJob &job, const std::string &destination, const std::string &native_id) {
@@ -253,7 +262,7 @@ void Outbox::run() {
             spdlog::error("outbox {}: {}; the messages of this batch were not accepted (their sources keep them)",
                           settings_.path, e.what());
             for (auto &op : batch) {
-                if (auto *s = std::get_if<StoreOp>(&op)) s->done.set_value(Result::failed);
+                if (auto *s = std::get_if<StoreOp>(&op)) s->done(Result::failed);
                 if (auto *r = std::get_if<ReplayOp>(&op)) r->done.set_value(false);
             }
             continue;
@@ -263,7 +272,7 @@ void Outbox::run() {
         for (size_t i = 0; i < batch.size(); ++i) {
             if (auto *s = std::get_if<StoreOp>(&batch[i])) {
                 if (results[i] == Result::duplicate) duplicates_.add();
-                s->done.set_value(results[i]);
+                s->done(results[i]);
             }
             if (auto *r = std::get_if<ReplayOp>(&batch[i])) r->done.set_value(replayed[i]);
         }

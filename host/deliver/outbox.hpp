@@ -51,6 +51,10 @@ public:
 
     // Stores a message's deliveries durably; blocks until committed. `dedupe_key` empty: no deduplication.
     Result store(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries);
+    // The same without waiting: `done` runs on the writer thread after the commit (or at once when stopping).
+    using StoreDone = std::function<void(Result)>;
+    void store_async(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries,
+                     StoreDone done);
 
     // Outcomes, from delivery threads; written asynchronously (a crash before the write means a redelivery,
     // which the delivery key makes harmless).
@@ -74,7 +78,7 @@ private:
     struct StoreOp {
         std::string source, dedupe_key;
         std::vector<Entry> entries;
-        std::promise<Result> done;
+        StoreDone done;
     };
     struct DeliveredOp {
         int64_t seq;

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <future>
 
 namespace relais {
 
@@ -54,6 +55,31 @@ void PluginInstance::stop() {
     plugin_.info->stop(self_);
     emitting_ = false;
     state_ = "stopped";
+}
+
+void PluginInstance::emit(const relais_message *m, HostServices::Emitted done) {
+    if (!m) return done(RELAIS_E_INVALID);
+    if (!emitting_ || !services_.emit) return done(RELAIS_E_STOPPING);
+    if (!(plugin_.info->capabilities & RELAIS_CAP_SOURCE)) {
+        spdlog::warn("[{}] emitted a message but plugin {} is not declared a source; ignored", id(), plugin_.name);
+        return done(RELAIS_E_INVALID);
+    }
+    // `done` is called exactly once, also when accepting throws before the message reaches the outbox.
+    struct Once {
+        HostServices::Emitted done;
+        std::atomic<bool> called{false};
+        void operator()(int r) {
+            if (!called.exchange(true)) done(r);
+        }
+    };
+    auto once = std::make_shared<Once>();
+    once->done = std::move(done);
+    try {
+        services_.emit(config_.id, from_c(*m), [once](int r) { (*once)(r); });
+    } catch (const std::exception &e) {
+        spdlog::error("[{}] could not accept a message: {}", id(), e.what());
+        (*once)(RELAIS_E_STORAGE);
+    }
 }
 
 namespace {
@@ -214,15 +240,14 @@ const relais_host_api &PluginInstance::api() {
         a.instance_id = [](relais_host *h) { return to_c(self(h)->config_.id); };
         a.data_dir = [](relais_host *h) { return to_c(self(h)->data_dir_); };
         a.emit = [](relais_host *h, const relais_message *m) -> int {
-            PluginInstance *s = self(h);
-            if (!m) return RELAIS_E_INVALID;
-            if (!s->emitting_ || !s->services_.emit) return RELAIS_E_STOPPING;
-            if (!(s->plugin_.info->capabilities & RELAIS_CAP_SOURCE)) {
-                spdlog::warn("[{}] emitted a message but plugin {} is not declared a source; ignored", s->id(),
-                             s->plugin_.name);
-                return RELAIS_E_INVALID;
-            }
-            return s->services_.emit(s->config_.id, from_c(*m));
+            std::promise<int> stored;
+            auto result = stored.get_future();
+            self(h)->emit(m, [&stored](int r) { stored.set_value(r); });
+            return result.get();
+        };
+        a.emit_async = [](relais_host *h, const relais_message *m, relais_emit_done_fn done, void *user) {
+            if (!done) return; // nobody to tell: refuse rather than accept a message no one can follow
+            self(h)->emit(m, [done, user](int r) { done(user, r); });
         };
         a.log = [](relais_host *h, int32_t level, relais_str text) {
             auto lvl = level <= RELAIS_LOG_DEBUG  ? spdlog::level::debug

@@ -24,8 +24,9 @@ struct HostServices {
     KvStore *kv = nullptr;
     Timers *timers = nullptr;
     Metrics *metrics = nullptr;
-    // Receives what the instance emits; returns a RELAIS_* code.
-    std::function<int(const std::string &instance, Message &&message)> emit;
+    // Receives what the instance emits and calls `done` with a RELAIS_* code once it is stored (or refused).
+    using Emitted = std::function<void(int result)>;
+    std::function<void(const std::string &instance, Message &&message, Emitted done)> emit;
     std::string data_dir; // the instances' folders are created below it
 };
 
@@ -40,6 +41,8 @@ public:
     bool create(std::string &error);
     bool start(std::string &error);
     void stop();
+    // What the plugin's emit and emit_async call: checks, then hands the message to the host's emit service.
+    void emit(const relais_message *message, HostServices::Emitted done);
 
     // `reply_to`: the native id, on this instance's network, of the message this one answers or edits.
     DeliveryOutcome deliver(const DeliveryJob &job, const std::string &reply_to = {});

@@ -57,11 +57,12 @@ public:
         net::HttpServer::Options options;
         options.host = listen_host_;
         options.port = port_;
-        // A request waits for its message to be stored: with several threads, the requests of several senders
-        // wait together and are stored in one commit (and a slow emit does not hold up the other connections).
-        options.threads = 8;
+        // One thread serves every connection: a posted message is answered once it is stored, without holding
+        // the thread, so the messages of many senders wait together and are stored in one commit.
+        options.threads = 1;
         options.log_error = [this](const std::string &text) { host().log_error("HTTP server: " + text); };
-        auto server = std::make_unique<net::HttpServer>(options, [this](const net::Request &r) { return handle(r); });
+        auto server = std::make_unique<net::HttpServer>(
+            options, [this](const net::Request &r, net::HttpServer::Reply reply) { handle(r, std::move(reply)); });
         server->stream("/api/stream", "application/json",
                        {[this](std::shared_ptr<net::Stream> s) { open_client(s, "stream"); }, nullptr,
                         [this](std::shared_ptr<net::Stream> s) { close_client(s); }});
@@ -134,7 +135,12 @@ private:
         return r;
     }
 
-    net::Response handle(const net::Request &r) {
+    void handle(const net::Request &r, net::HttpServer::Reply reply) {
+        if (r.path == "/api/message" && r.method == "POST" && authorized(r)) return post(r.body, std::move(reply));
+        reply(answer(r));
+    }
+
+    net::Response answer(const net::Request &r) {
         if (!authorized(r)) return unauthorized();
         auto only = [&](const char *method) -> std::optional<net::Response> {
             if (r.method == method) return std::nullopt;
@@ -149,10 +155,7 @@ private:
             host().gauge_set("buffered", 0);
             return res;
         }
-        if (r.path == "/api/message") {
-            if (auto no = only("POST")) return *no;
-            return post(r.body);
-        }
+        if (r.path == "/api/message") return *only("POST"); // a POST was handled before
         if (r.path == "/api/stream" || r.path == "/api/websocket") return only("GET").value_or(
             net::Response::error(400, r.path + " needs a streaming GET"));
         return net::Response::error(404, "no such endpoint: " + r.path +
@@ -160,8 +163,9 @@ private:
                                              "/api/health)");
     }
 
-    // One posted message, from POST /api/message or a WebSocket frame: status and JSON answer.
-    net::Response post(std::string_view body) {
+    // One posted message, from POST /api/message or a WebSocket frame: `answer` gets the status and JSON answer
+    // once the message is stored (on a host thread) or refused.
+    void post(std::string_view body, std::function<void(net::Response)> answer) {
         std::string error;
         auto parsed = parse_mb_message(body, error);
         std::optional<Inbound> in;
@@ -169,28 +173,33 @@ private:
                                    error);
         if (!in) {
             host().counter_add("rejected");
-            return net::Response::error(400, error);
+            return answer(net::Response::error(400, error));
         }
-        if (in->message) {
-            int rc = stopping_ ? RELAIS_E_STOPPING : host().emit(*in->message);
-            if (rc == RELAIS_E_INVALID) {
-                host().counter_add("rejected");
-                return net::Response::error(400, "Relais refused the message as invalid");
-            }
-            if (rc != RELAIS_OK) {
-                host().counter_add("refused");
-                auto res = net::Response::error(503, std::string(rc == RELAIS_E_STOPPING
-                                                                     ? "Relais is shutting down"
-                                                                     : "Relais could not store the message") +
-                                                         ": it was not accepted; send it again later");
-                res.headers.emplace_back("Retry-After", "1");
-                return res;
-            }
-            host().counter_add("received");
-        } else {
+        if (!in->message) {
             host().counter_add("events_ignored");
+            return answer(net::Response::json(200, mb_to_json_text(in->echo)));
         }
-        return net::Response::json(200, mb_to_json_text(in->echo));
+        if (stopping_) return answer(refused(RELAIS_E_STOPPING));
+        host().emit_async(*in->message, [this, echo = mb_to_json_text(in->echo), answer = std::move(answer)](int rc) {
+            if (rc == RELAIS_OK) {
+                host().counter_add("received");
+                return answer(net::Response::json(200, echo));
+            }
+            answer(refused(rc));
+        });
+    }
+
+    net::Response refused(int rc) {
+        if (rc == RELAIS_E_INVALID) {
+            host().counter_add("rejected");
+            return net::Response::error(400, "Relais refused the message as invalid");
+        }
+        host().counter_add("refused");
+        auto res = net::Response::error(503, std::string(rc == RELAIS_E_STOPPING ? "Relais is shutting down"
+                                                                                 : "Relais could not store the message") +
+                                                 ": it was not accepted; send it again later");
+        res.headers.emplace_back("Retry-After", "1");
+        return res;
     }
 
     void open_client(const std::shared_ptr<net::Stream> &s, const char *what) {
@@ -215,17 +224,24 @@ private:
     // is refused gets {"error": …} back so the client can tell.
     void on_frame(const std::shared_ptr<net::Stream> &s, const std::string &text) {
         if (!authorized(s->request())) return;
-        net::Response res = post(text);
-        if (res.status != 200) s->send(res.body + "\n");
+        post(text, [s](net::Response res) {
+            if (res.status != 200) s->send(res.body + "\n");
+        });
     }
 
+    // Time first, then a counter and randomness: ids sort in the order they were given, so the host's
+    // indexes keyed by native id (deduplication, id map) grow at one end instead of touching a page a message.
     std::string new_native_id() {
         std::lock_guard lock(id_mutex_);
         static const char hex[] = "0123456789abcdef";
-        uint64_t a = rng_(), b = rng_();
+        const uint64_t ms = static_cast<uint64_t>(now_ms());
+        id_counter_ = ms == id_ms_ ? id_counter_ + 1 : 0;
+        id_ms_ = ms;
+        const uint64_t random = rng_();
         std::string id = "api-";
-        for (int i = 0; i < 16; ++i) id += hex[(a >> (i * 4)) & 0xF];
-        for (int i = 0; i < 8; ++i) id += hex[(b >> (i * 4)) & 0xF];
+        for (int i = 11; i >= 0; --i) id += hex[(ms >> (i * 4)) & 0xF];
+        for (int i = 3; i >= 0; --i) id += hex[(id_counter_ >> (i * 4)) & 0xF];
+        for (int i = 7; i >= 0; --i) id += hex[(random >> (i * 4)) & 0xF];
         return id;
     }
 
@@ -237,6 +253,7 @@ private:
     Fanout fanout_;
     std::atomic<bool> stopping_{true};
     std::mutex id_mutex_;
+    uint64_t id_ms_ = 0, id_counter_ = 0; // the last id's millisecond, and how many came before it in it
     std::mt19937_64 rng_{std::random_device{}()};
     std::unique_ptr<net::HttpServer> server_; // last: stopped and destroyed before what its handlers use
 };

@@ -109,11 +109,12 @@ public:
         options.host = listen_;
         options.port = port_;
         options.max_body_bytes = max_body_;
-        // A request waits for its message to be stored: with several threads, the requests of several senders
-        // wait together and are stored in one commit (and a slow emit does not hold up the other connections).
-        options.threads = 8;
+        // One thread serves every connection: a webhook is answered once its message is stored, without holding
+        // the thread, so the messages of many senders wait together and are stored in one commit.
+        options.threads = 1;
         options.log_error = [this](const std::string &text) { host().log_error("webhook HTTP server: " + text); };
-        auto server = std::make_unique<net::HttpServer>(options, [this](const net::Request &r) { return handle(r); });
+        auto server = std::make_unique<net::HttpServer>(
+            options, [this](const net::Request &r, net::HttpServer::Reply reply) { handle(r, std::move(reply)); });
         stopping_ = false;
         server->start(); // throws "cannot listen on …": the start error the user sees
         uint16_t bound = server->port();
@@ -165,7 +166,24 @@ private:
         return net::Response::error(status, why);
     }
 
-    net::Response handle(const net::Request &r) {
+    void handle(const net::Request &r, net::HttpServer::Reply reply) {
+        Message m;
+        if (auto refused = check(r, m)) return reply(std::move(*refused));
+        if (stopping_) return reply(unavailable("the webhook receiver is stopping"));
+        host().emit_async(m, [this, remote = r.remote, reply = std::move(reply)](int rc) {
+            if (rc != RELAIS_OK) {
+                host().counter_add("emit_failed");
+                host().log_warn("Relais did not accept a webhook from " + remote + " (code " + std::to_string(rc) +
+                                "); answered 503 so the sender tries again");
+                return reply(unavailable("Relais could not accept the message now; it was not kept, send it again later"));
+            }
+            host().counter_add("accepted");
+            reply(net::Response::json(202, R"({"accepted":true})"));
+        });
+    }
+
+    // The answer to a request that is refused before its message is emitted; else nothing, with `m` filled in.
+    std::optional<net::Response> check(const net::Request &r, Message &m) {
         if (r.path != path_) return net::Response::error(404, "no webhook here: POST to " + path_);
         if (r.method != "POST") {
             auto res = net::Response::error(405, "webhooks are POSTed to " + path_);
@@ -189,7 +207,6 @@ private:
                               r, "refused_auth");
         }
 
-        Message m;
         std::string error;
         if (!parse_payload(r.body, channel_, m, error)) {
             if (r.header("content-type").find("x-www-form-urlencoded") != std::string::npos)
@@ -198,17 +215,7 @@ private:
             return refuse(400, error, r, "refused_invalid");
         }
         m.metadata.emplace_back("remote", r.remote);
-
-        if (stopping_) return unavailable("the webhook receiver is stopping");
-        int rc = host().emit(m);
-        if (rc != RELAIS_OK) {
-            host().counter_add("emit_failed");
-            host().log_warn("Relais did not accept a webhook from " + r.remote + " (code " + std::to_string(rc) +
-                            "); answered 503 so the sender tries again");
-            return unavailable("Relais could not accept the message now; it was not kept, send it again later");
-        }
-        host().counter_add("accepted");
-        return net::Response::json(202, R"({"accepted":true})");
+        return std::nullopt;
     }
 
     static net::Response unavailable(const std::string &why) {

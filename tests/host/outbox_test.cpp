@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -68,6 +69,50 @@ TEST_CASE("a message seen within the window is a duplicate") {
     CHECK(outbox.store("other", "n:42", {{"team", job("same id, other source", "42")}}) == Outbox::Result::stored);
     CHECK(got.jobs.size() == 2);
     outbox.stop();
+}
+
+TEST_CASE("store_async answers after the commit, in the order of the calls, and at once once stopped") {
+    Metrics metrics;
+    Outbox outbox({fresh_path("relais-outbox-test-6.db")}, metrics);
+    Collected got;
+    outbox.start([&](const std::string &d, DeliveryJob j) { got.add(d, std::move(j)); });
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<std::pair<int, Outbox::Result>> results;
+    std::vector<size_t> dispatched_before; // how many deliveries had reached their queue when each answer came
+    for (int i = 0; i < 50; ++i) {
+        std::string key = i == 49 ? "n:0" : "n:" + std::to_string(i); // the last repeats the first: a duplicate
+        outbox.store_async("inbox", key, {{"team", job("m" + std::to_string(i))}}, [&, i](Outbox::Result r) {
+            size_t dispatched;
+            {
+                std::lock_guard lock(got.mutex);
+                dispatched = got.jobs.size();
+            }
+            std::lock_guard lock(mutex);
+            results.emplace_back(i, r);
+            dispatched_before.push_back(dispatched);
+            answered.notify_all();
+        });
+    }
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(answered.wait_for(lock, std::chrono::seconds(10), [&] { return results.size() == 50; }));
+    }
+    for (int i = 0; i < 50; ++i) {
+        CHECK(results[i].first == i);
+        CHECK(results[i].second == (i == 49 ? Outbox::Result::duplicate : Outbox::Result::stored));
+        if (i < 49) CHECK(dispatched_before[i] >= static_cast<size_t>(i + 1)); // stored and queued, then answered
+    }
+    REQUIRE(got.jobs.size() == 49);
+    CHECK(got.jobs[48].second.message.text == "m48");
+
+    outbox.stop();
+    bool called = false;
+    outbox.store_async("inbox", {}, {{"team", job("late")}}, [&](Outbox::Result r) {
+        called = true;
+        CHECK(r == Outbox::Result::failed);
+    });
+    CHECK(called); // on the caller's thread, before store_async returned
 }
 
 TEST_CASE("ids are mapped across networks and our own posts are recognised") {

@@ -12,7 +12,9 @@
 #include <catch2/catch.hpp>
 
 #include <ctime>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace relais::net;
@@ -115,6 +117,73 @@ TEST_CASE("server: several threads answer concurrent requests", "[net][http]") {
         clients.emplace_back([&, i] { bodies[i] = get(base_url(server) + "/?n=" + std::to_string(i)).body; });
     for (auto &t : clients) t.join();
     for (int i = 0; i < 16; ++i) CHECK(bodies[i] == std::to_string(i));
+}
+
+TEST_CASE("server: an asynchronous handler answers later from another thread while one thread serves others",
+          "[net][http]") {
+    // One server thread. The first request is answered only once the second has come in: had the first held the
+    // thread, the second could never be read, and the first would never be answered.
+    std::mutex mutex;
+    std::vector<HttpServer::Reply> waiting;
+    std::vector<std::thread> answerers;
+    HttpServer server(HttpServer::Options{}, [&](const Request &, HttpServer::Reply reply) {
+        std::lock_guard lock(mutex);
+        waiting.push_back(std::move(reply));
+        if (waiting.size() < 2) return;
+        for (size_t i = 0; i < waiting.size(); ++i)
+            answerers.emplace_back([reply = waiting[i], i] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                reply(Response::text(200, "answer " + std::to_string(i)));
+                reply(Response::text(500, "a second answer is ignored"));
+            });
+    });
+    server.start();
+    std::string first, second;
+    std::thread a([&] { first = get(base_url(server) + "/a").body; });
+    std::thread b([&] { second = get(base_url(server) + "/b").body; });
+    a.join();
+    b.join();
+    for (auto &t : answerers) t.join();
+    CHECK(((first == "answer 0" && second == "answer 1") || (first == "answer 1" && second == "answer 0")));
+
+}
+
+TEST_CASE("server: on a kept-alive connection an asynchronous answer comes before the next request's",
+          "[net][http]") {
+    std::mutex mutex;
+    std::vector<std::thread> answerers;
+    HttpServer server(HttpServer::Options{}, [&](const Request &r, HttpServer::Reply reply) {
+        std::lock_guard lock(mutex);
+        // The first answer is the slowest: were the second request read before, its answer would come first.
+        auto delay = std::chrono::milliseconds(r.path == "/one" ? 50 : 0);
+        answerers.emplace_back([reply = std::move(reply), delay, path = r.path] {
+            std::this_thread::sleep_for(delay);
+            reply(Response::text(200, path));
+        });
+    });
+    server.start();
+    std::string out = raw_exchange(server.port(),
+                                   "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+    {
+        std::lock_guard lock(mutex);
+        for (auto &t : answerers) t.join();
+    }
+    auto one = out.find("\r\n\r\n/one"), two = out.find("\r\n\r\n/two");
+    REQUIRE(one != std::string::npos);
+    REQUIRE(two != std::string::npos);
+    CHECK(one < two);
+}
+
+TEST_CASE("server: an asynchronous handler that throws before replying gives 500", "[net][http]") {
+    std::vector<std::string> logged;
+    HttpServer::Options o;
+    o.log_error = [&](const std::string &text) { logged.push_back(text); };
+    HttpServer server(o, [](const Request &, HttpServer::Reply) -> void { throw std::runtime_error("boom"); });
+    server.start();
+    auto res = get(base_url(server) + "/x");
+    CHECK(res.status == 500);
+    REQUIRE(logged.size() == 1);
+    CHECK(logged[0].find("boom") != std::string::npos);
 }
 
 TEST_CASE("server: HTTP/1.1 keep-alive answers several requests on one connection", "[net][http]") {

@@ -81,11 +81,11 @@ bool decode_target(Request &r) {
 
 // What the server and its sessions share.
 struct ServerCore {
-    ServerCore(HttpServer::Options o, HttpServer::Handler h) : options(std::move(o)), handler(std::move(h)) {}
+    ServerCore(HttpServer::Options o, HttpServer::AsyncHandler h) : options(std::move(o)), handler(std::move(h)) {}
 
     asio::io_context ioc; // first: destroyed last, after everything bound to it
     HttpServer::Options options;
-    HttpServer::Handler handler;
+    HttpServer::AsyncHandler handler;
     std::optional<tcp::acceptor> acceptor;
     std::optional<asio::steady_timer> accept_retry;
 
@@ -535,17 +535,32 @@ private:
         }
 
         r.body = std::move(req.body());
-        Response res;
+        if (!core_->handler) return send(Response::error(404, "not found"), version, keep_alive, head);
+        // The answer is written on this connection's executor, whichever thread gives it.
+        auto answered = std::make_shared<std::atomic<bool>>(false);
+        HttpServer::Reply reply = [self = shared_from_this(), answered, version, keep_alive, head](Response res) {
+            if (answered->exchange(true)) return;
+            {
+                // Once stopping, nobody runs the connection's executor any more: an answer posted to it would only
+                // keep the session (and the server's io_context) alive.
+                std::lock_guard lock(self->core_->mutex);
+                if (self->core_->stopping) return;
+            }
+            // At once when given on the connection's own executor (a handler answering before it returns).
+            asio::dispatch(self->stream_.get_executor(), [self, res = std::move(res), version, keep_alive,
+                                                          head]() mutable {
+                self->send(std::move(res), version, keep_alive, head);
+            });
+        };
         try {
-            res = core_->handler ? core_->handler(r) : Response::error(404, "not found");
+            core_->handler(r, reply);
         } catch (const std::exception &e) {
             core_->log("handler for " + r.method + " " + r.path + " threw: " + e.what());
-            res = Response::error(500, "internal server error");
+            reply(Response::error(500, "internal server error"));
         } catch (...) {
             core_->log("handler for " + r.method + " " + r.path + " threw an unknown exception");
-            res = Response::error(500, "internal server error");
+            reply(Response::error(500, "internal server error"));
         }
-        send(std::move(res), version, keep_alive, head);
     }
 
     // Writes a response; then reads the next request, or closes (lingering, so the client reads the answer).
@@ -631,9 +646,16 @@ struct HttpServer::Impl {
     uint16_t port = 0;
 };
 
-HttpServer::HttpServer(Options options, Handler handler) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(Options options, AsyncHandler handler) : impl_(std::make_unique<Impl>()) {
     impl_->core = std::make_shared<ServerCore>(std::move(options), std::move(handler));
 }
+
+HttpServer::HttpServer(Options options, Handler handler)
+    : HttpServer(std::move(options), handler ? AsyncHandler([handler = std::move(handler)](const Request &r,
+                                                                                           Reply reply) {
+          reply(handler(r)); // a throw reaches the server's catch before any reply
+      })
+                                             : AsyncHandler()) {}
 
 HttpServer::~HttpServer() { stop(); }
 

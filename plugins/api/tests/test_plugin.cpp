@@ -94,6 +94,44 @@ TEST_CASE("POST /api/message emits the message and answers it as JSON", "[api][h
     CHECK(api.host.emitted().at(1).native_id == "client-7");
 }
 
+TEST_CASE("a POST is answered once the host has stored its message, and other clients are served meanwhile",
+          "[api][http]") {
+    Api api;
+    api.host.hold_emit_answers(true); // as the host does until its commit
+    HttpAnswer first;
+    std::thread poster([&] { first = api.post(R"({"text":"waits for the commit"})"); });
+    for (int i = 0; i < 500 && api.host.held_emit_answers() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(api.host.held_emit_answers() == 1);
+    // The one server thread is free: another client is answered while the first waits.
+    CHECK(api.get("/api/health").status == 200);
+    CHECK(first.status == 0);
+    CHECK(api.host.answer_emits() == 1);
+    poster.join();
+    CHECK(first.status == 200);
+    CHECK(parse_object(first.body)["text"] == "waits for the commit");
+    CHECK(api.host.metric("received") == 1);
+
+    // Refused when it comes: 503, and the sender is told to try again.
+    api.host.hold_emit_answers(false);
+    api.host.fail_emits(RELAIS_E_STORAGE);
+    auto refused = api.post(R"({"text":"not stored"})");
+    CHECK(refused.status == 503);
+    CHECK(refused.headers["retry-after"] == "1");
+}
+
+TEST_CASE("with a host older than ABI 1.2 (no emit_async) a POST still waits for its message to be stored",
+          "[api][http]") {
+    Api api;
+    api.host.offer_emit_async(false);
+    auto answer = api.post(R"({"text":"through emit"})");
+    CHECK(answer.status == 200);
+    REQUIRE(api.host.emitted().size() == 1);
+    CHECK(api.host.emitted()[0].text == "through emit");
+    api.host.fail_emits(RELAIS_E_STOPPING);
+    CHECK(api.post(R"({"text":"refused"})").status == 503);
+}
+
 TEST_CASE("GET /api/health answers OK", "[api][http]") {
     Api api;
     auto answer = api.get("/api/health");

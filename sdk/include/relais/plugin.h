@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define RELAIS_ABI_MAJOR 1
-#define RELAIS_ABI_MINOR 1
+#define RELAIS_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define RELAIS_EXPORT __declspec(dllexport)
@@ -122,6 +122,7 @@ typedef struct relais_host relais_host; /* opaque, one per plugin instance, owne
 
 typedef void (*relais_str_fn)(void *user, relais_str value);
 typedef void (*relais_timer_fn)(void *user);
+typedef void (*relais_emit_done_fn)(void *user, int result);
 
 /*
  * Services the host offers a plugin instance. Every function is safe to call from any thread.
@@ -162,6 +163,16 @@ typedef struct relais_host_api {
     uint64_t (*timer_start)(relais_host *host, uint64_t delay_ms, uint64_t interval_ms, relais_timer_fn fn,
                             void *user);
     void (*timer_cancel)(relais_host *host, uint64_t timer_id);
+
+    /* Since ABI 1.2: a host that offers it has a struct_size that covers it and a non-null pointer.
+     * emit() without waiting for the message to be stored, so that one thread can keep many messages in flight
+     * (a server answering each request once its message is stored). The host copies the message before
+     * emit_async returns and calls done(user, result) exactly once, with what emit() would have returned;
+     * RELAIS_OK once the message is stored. done runs on a host thread (or at once, on the caller's, when the
+     * message is refused before storing), must return quickly and must not call emit(). It may run after
+     * stop() returned, never after destroy(): keep what `user` points to until then. The messages one thread
+     * emits this way are stored in the order of its calls. */
+    void (*emit_async)(relais_host *host, const relais_message *message, relais_emit_done_fn done, void *user);
 } relais_host_api;
 
 /* What the host asks a sink to deliver, besides the message itself. */

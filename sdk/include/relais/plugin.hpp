@@ -21,6 +21,7 @@
 #include <relais/message.hpp>
 #include <relais/plugin.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -209,6 +210,23 @@ public:
         return api_->emit(host_, view.get());
     }
 
+    // emit() without waiting: `done` gets its result once the message is stored (RELAIS_OK) or refused. It runs
+    // on a host thread, must return quickly and must not emit; it may run after stop(), never after the plugin
+    // is destroyed. A host older than ABI 1.2 has no asynchronous emit: then this waits, and calls done itself.
+    void emit_async(const Message &m, std::function<void(int result)> done) const {
+        MessageView view(m);
+        if (!has_emit_async()) {
+            done(api_->emit(host_, view.get()));
+            return;
+        }
+        auto *holder = new std::function<void(int)>(std::move(done));
+        api_->emit_async(host_, view.get(), &Host::run_emit_done, holder);
+    }
+    bool has_emit_async() const {
+        return api_->struct_size >= offsetof(relais_host_api, emit_async) + sizeof(api_->emit_async) &&
+               api_->emit_async != nullptr;
+    }
+
     void log(relais_log_level level, std::string_view text) const { api_->log(host_, level, to_c(text)); }
     void log_debug(std::string_view text) const { log(RELAIS_LOG_DEBUG, text); }
     void log_info(std::string_view text) const { log(RELAIS_LOG_INFO, text); }
@@ -267,6 +285,14 @@ private:
         std::mutex mutex;
         std::map<uint64_t, std::shared_ptr<TimerHolder>> by_id;
     };
+    static void run_emit_done(void *user, int result) {
+        std::unique_ptr<std::function<void(int)>> done(static_cast<std::function<void(int)> *>(user));
+        try {
+            (*done)(result);
+        } catch (...) {
+            // No exception may cross into the host's thread; the callback is the plugin's to make safe.
+        }
+    }
     static void run_timer(void *user) {
         auto *t = static_cast<TimerHolder *>(user);
         try {

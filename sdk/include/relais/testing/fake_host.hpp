@@ -13,6 +13,7 @@
 #include <relais/plugin.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -44,6 +45,15 @@ public:
         api_.instance_id = [](relais_host *h) { return to_c(self(h)->instance_id_); };
         api_.data_dir = [](relais_host *h) { return to_c(self(h)->data_dir_); };
         api_.emit = &FakeHost::c_emit;
+        // As the host does once the message is stored; here at once, on the caller's thread, unless held.
+        api_.emit_async = [](relais_host *h, const relais_message *m, relais_emit_done_fn done, void *user) {
+            int result = c_emit(h, m);
+            {
+                std::lock_guard lock(self(h)->mutex_);
+                if (self(h)->hold_answers_) return self(h)->held_answers_.push_back({done, user, result});
+            }
+            done(user, result);
+        };
         api_.log = [](relais_host *h, int32_t level, relais_str text) {
             std::lock_guard lock(self(h)->mutex_);
             self(h)->logs_.emplace_back(level, to_string(text));
@@ -196,8 +206,36 @@ public:
     std::map<std::string, std::string> &kv() { return kv_; }
     // Makes the next emits fail with `code` (e.g. RELAIS_E_STORAGE), to test that the plugin keeps the message.
     void fail_emits(int code) { emit_result_ = code; }
+    // Acts as a host older than ABI 1.2, without emit_async (the C++ layer's emit_async then waits in emit).
+    void offer_emit_async(bool offered) {
+        api_.struct_size = offered ? sizeof(relais_host_api) : offsetof(relais_host_api, emit_async);
+    }
+    // emit_async's answers wait for answer_emits(), as the host's wait for the commit: to test what a plugin does
+    // meanwhile. answer_emits() gives the held answers, oldest first, and returns how many.
+    void hold_emit_answers(bool hold) {
+        std::lock_guard lock(mutex_);
+        hold_answers_ = hold;
+    }
+    size_t answer_emits() {
+        std::vector<HeldAnswer> due;
+        {
+            std::lock_guard lock(mutex_);
+            due.swap(held_answers_);
+        }
+        for (auto &a : due) a.done(a.user, a.result);
+        return due.size();
+    }
+    size_t held_emit_answers() const {
+        std::lock_guard lock(mutex_);
+        return held_answers_.size();
+    }
 
 private:
+    struct HeldAnswer {
+        relais_emit_done_fn done;
+        void *user;
+        int result;
+    };
     struct Timer {
         relais_timer_fn fn;
         void *user;
@@ -264,6 +302,8 @@ private:
     std::map<uint64_t, Timer> timers_;
     uint64_t next_timer_ = 0;
     int emit_result_ = RELAIS_OK;
+    bool hold_answers_ = false;
+    std::vector<HeldAnswer> held_answers_;
 };
 
 } // namespace relais::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -84,8 +85,15 @@ public:
     };
     // Runs on a server thread; with threads > 1, concurrently. An exception becomes a 500 {"error": …}.
     using Handler = std::function<Response(const Request &)>;
+    // The answer may come later, from any thread: the handler returns at once and the server thread serves
+    // other connections meanwhile; the connection reads its next request once answered. Only the first call of
+    // Reply counts; an exception thrown by the handler before it replies becomes a 500.
+    using Reply = std::function<void(Response)>;
+    using AsyncHandler = std::function<void(const Request &, Reply)>;
 
     HttpServer(Options options, Handler handler);
+    HttpServer(Options options, AsyncHandler handler);
+    HttpServer(Options options, std::nullptr_t) : HttpServer(std::move(options), AsyncHandler()) {} // streams only
     ~HttpServer(); // stops
     HttpServer(const HttpServer &) = delete;
     HttpServer &operator=(const HttpServer &) = delete;
