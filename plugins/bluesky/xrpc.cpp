@@ -110,7 +110,7 @@ relais::net::ClientResponse Xrpc::get_url(const std::string &url) {
     req.timeout = options_.timeout;
     req.ca_file = options_.ca_file;
     req.headers = {{"Accept", "application/json"}, {"User-Agent", "relais-bluesky"}};
-    return relais::net::http_request(req);
+    return client_.request(req);
 }
 
 XrpcResult Xrpc::send(const std::string &method, const std::string &nsid, const std::string &query,
@@ -126,7 +126,7 @@ XrpcResult Xrpc::send(const std::string &method, const std::string &nsid, const 
         req.headers.emplace_back("Content-Type", "application/json");
         req.body = body;
     }
-    relais::net::ClientResponse res = relais::net::http_request(req);
+    relais::net::ClientResponse res = client_.request(req);
     XrpcResult out;
     out.status = res.status;
     if (res.status == 0) {

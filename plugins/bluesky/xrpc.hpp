@@ -75,6 +75,7 @@ private:
     void take_session_locked(const boost::json::value &body);
 
     Options options_;
+    relais::net::HttpClient client_; // kept-alive connections to the PDS (and the PLC directory)
     mutable std::mutex mutex_;
     std::string access_, refresh_, did_, handle_;
     int64_t access_expiry_ = 0; // Unix seconds; 0 when unknown

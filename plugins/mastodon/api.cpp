@@ -1,4 +1,4 @@
-// api.cpp — one blocking exchange per call through relais_net.
+// api.cpp — one blocking exchange per call through relais_net, on kept-alive connections.
 #include "api.hpp"
 
 #include "entities.hpp"
@@ -20,7 +20,7 @@ net::ClientRequest Api::request(const std::string &method, const std::string &pa
 }
 
 net::ClientResponse Api::get(const std::string &path_and_query) const {
-    return net::http_request(request("GET", path_and_query));
+    return client_.request(request("GET", path_and_query));
 }
 
 net::ClientResponse Api::send(const std::string &method, const std::string &path, const std::string &json_body,
@@ -31,7 +31,7 @@ net::ClientResponse Api::send(const std::string &method, const std::string &path
         r.body = json_body;
     }
     if (!key.empty()) r.headers.emplace_back("Idempotency-Key", key);
-    return net::http_request(r);
+    return client_.request(r);
 }
 
 std::string url_encode(std::string_view s) {

@@ -28,6 +28,7 @@ public:
 private:
     net::ClientRequest request(const std::string &method, const std::string &path) const;
     const MastodonConfig &config_;
+    mutable net::HttpClient client_; // one kept-alive connection to the server: no TLS handshake a call
 };
 
 // Percent-encodes everything but unreserved characters, for a path segment or a query value.

@@ -151,7 +151,7 @@ public:
         if (secret_) req.headers.emplace_back(kSignatureHeader, sign_body(*secret_, body));
         for (const auto &h : headers_) req.headers.push_back(h);
 
-        DeliverResult result = verdict(net::http_request(req), url_origin(url_));
+        DeliverResult result = verdict(client_.request(req), url_origin(url_));
         if (result.status == RELAIS_DELIVERED) host().counter_add("delivered");
         else if (result.status == RELAIS_RETRY) host().counter_add("deliver_retry");
         else host().counter_add("deliver_failed");
@@ -239,6 +239,7 @@ private:
     std::string path_;
     size_t max_body_ = 1 << 20;
     std::string channel_;
+    net::HttpClient client_; // keeps the connection to `url` alive between deliveries
     std::unique_ptr<net::HttpServer> server_;
     std::atomic<bool> stopping_{false};
     // Both

@@ -40,13 +40,14 @@ def free_port():
 
 
 def wait_until(predicate, timeout=10.0, what="condition"):
+    """`what` names the condition in the failure; a callable gives it then, with what was seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
 
 
 def http(method, url, body=None, headers=None, timeout=5.0):
@@ -219,6 +220,9 @@ class Sink:
 
         class Handler(http_server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # It writes the head and the body of an answer separately: without TCP_NODELAY the body would wait
+            # for the client's delayed ACK (40 ms) on a kept-alive connection.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))

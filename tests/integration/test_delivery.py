@@ -76,7 +76,8 @@ def delivered_texts_by_channel(sink):
 
 
 class KillNine(unittest.TestCase):
-    MESSAGES = int(os.environ.get("RELAIS_KILL_TEST_MESSAGES", "10000"))
+    # The sender posts until the last kill is done (at most MAX_MESSAGES): every one of them must arrive once.
+    MAX_MESSAGES = int(os.environ.get("RELAIS_KILL_TEST_MESSAGES", "200000"))
     KILLS = int(os.environ.get("RELAIS_KILL_TEST_KILLS", "20"))
 
     def test_kill_9_at_random_moments_loses_and_repeats_nothing(self):
@@ -86,13 +87,16 @@ class KillNine(unittest.TestCase):
             daemon = Daemon(relay_config(in_port, sink.url))
             daemon.start()
             poster = Poster(in_port)
-            done = threading.Event()
-            failure = []
+            done, kills_over = threading.Event(), threading.Event()
+            failure, sent = [], [0]
 
             def send():
                 try:
-                    for i in range(self.MESSAGES):
+                    for i in range(self.MAX_MESSAGES):
+                        if kills_over.is_set():
+                            break
                         poster.post({"id": f"m{i}", "text": f"message {i}", "channel": f"c{i % 3}", "author": "a"})
+                        sent[0] = i + 1
                 except Exception as e:  # reported by the main thread
                     failure.append(e)
                 finally:
@@ -108,20 +112,25 @@ class KillNine(unittest.TestCase):
                 kills += 1
                 daemon.log.close()
                 daemon.start()
+            time.sleep(0.2)  # a few more after the last restart
+            kills_over.set()
             sender.join(300)
             poster.close()
             self.assertFalse(failure, failure)
-            self.assertEqual(kills, self.KILLS, "the sender finished before every kill: send more messages")
-            wait_until(lambda: len(sink.received) >= self.MESSAGES, 120, "every message at the sink")
+            self.assertEqual(kills, self.KILLS, "the sender finished before every kill: raise MAX_MESSAGES")
+            messages = sent[0]
+            wait_until(lambda: len(sink.received) >= messages, 120,
+                       lambda: f"every message at the sink ({len(sink.received)} of {messages} there)")
             time.sleep(0.5)  # anything extra would arrive now
             texts = [b["text"] for b in sink.bodies()]
-            self.assertEqual(len(texts), self.MESSAGES, "each message exactly once")
-            self.assertEqual(len(set(texts)), self.MESSAGES)
+            self.assertEqual(len(texts), messages, "each message exactly once")
+            self.assertEqual(len(set(texts)), messages)
+            self.assertEqual(set(texts), {f"message {i}" for i in range(messages)})
             for channel, got in delivered_texts_by_channel(sink).items():
                 numbers = [int(t.split()[1]) for t in got]
                 self.assertEqual(numbers, sorted(numbers), f"order kept in {channel}")
             daemon.stop()
-            print(f"\n{self.MESSAGES} messages, {kills} kill -9, {sink.duplicates} redelivery(ies) absorbed by the "
+            print(f"\n{messages} messages, {kills} kill -9, {sink.duplicates} redelivery(ies) absorbed by the "
                   f"Idempotency-Key, 0 lost, 0 repeated")
 
 

@@ -460,6 +460,92 @@ TEST_CASE("client: a response body over max_body_bytes is an error", "[net][clie
     CHECK(http_request(req).body.size() == 10'000);
 }
 
+TEST_CASE("HttpClient keeps the connection alive between requests, http_request does not", "[net][client]") {
+    std::mutex mutex;
+    std::vector<std::string> remotes;
+    HttpServer server({}, [&](const Request &r) {
+        std::lock_guard lock(mutex);
+        remotes.push_back(r.remote);
+        return Response::text(200, r.body);
+    });
+    server.start();
+    HttpClient client;
+    for (int i = 0; i < 3; ++i) {
+        ClientRequest req;
+        req.method = "POST";
+        req.url = base_url(server) + "/hook";
+        req.body = "n" + std::to_string(i);
+        auto res = client.request(req);
+        CHECK(res.status == 200);
+        CHECK(res.body == req.body);
+    }
+    for (int i = 0; i < 2; ++i) CHECK(get(base_url(server) + "/").status == 200);
+    std::lock_guard lock(mutex);
+    REQUIRE(remotes.size() == 5);
+    CHECK(remotes[0] == remotes[1]); // one connection for the client's three
+    CHECK(remotes[1] == remotes[2]);
+    CHECK(remotes[3] != remotes[4]); // a new one each for http_request
+}
+
+TEST_CASE("HttpClient: a kept connection the server closed is not used, the request goes on a new one",
+          "[net][client]") {
+    HttpServer::Options o;
+    o.read_timeout = std::chrono::milliseconds(100); // the server closes idle connections after 100 ms
+    HttpServer server(o, [](const Request &r) { return Response::text(200, r.remote); });
+    server.start();
+    HttpClient client;
+    ClientRequest req;
+    req.url = base_url(server) + "/";
+    auto first = client.request(req);
+    REQUIRE(first.status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    auto second = client.request(req);
+    REQUIRE(second.status == 200);
+    CHECK(second.body != first.body); // another client port: another connection
+}
+
+TEST_CASE("HttpClient: a request the server drops unanswered on a kept connection goes once more anew",
+          "[net][client]") {
+    // A raw server: on its first connection it answers one request (keep-alive) and then closes as the second
+    // request arrives, unanswered; on its second connection it answers. The client must end with the answer.
+    asio::io_context ioc;
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto port = acceptor.local_endpoint().port();
+    int requests_seen = 0;
+    std::thread raw([&] {
+        auto read_request = [](tcp::socket &s) {
+            std::string buf;
+            boost::system::error_code ec;
+            asio::read_until(s, asio::dynamic_buffer(buf), "\r\n\r\n", ec);
+            return !ec;
+        };
+        const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
+        tcp::socket first(ioc);
+        acceptor.accept(first);
+        if (read_request(first)) {
+            ++requests_seen;
+            asio::write(first, asio::buffer(ok));
+        }
+        if (read_request(first)) ++requests_seen; // and no answer:
+        first.close();
+        tcp::socket second(ioc);
+        acceptor.accept(second);
+        if (read_request(second)) {
+            ++requests_seen;
+            asio::write(second, asio::buffer(ok));
+        }
+    });
+    HttpClient client;
+    ClientRequest req;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    CHECK(client.request(req).status == 200);
+    auto again = client.request(req);
+    raw.join();
+    CHECK(again.status == 200);
+    CHECK(again.body == "ok");
+    CHECK(requests_seen == 3);
+}
+
 TEST_CASE("parse_retry_after: delta-seconds and HTTP dates", "[net][retry-after]") {
     using std::chrono::milliseconds;
     CHECK(parse_retry_after("120") == milliseconds(120'000));

@@ -1,6 +1,7 @@
 // The blocking HTTP(S) client of relais/net/http.hpp, and parse_retry_after().
 //
-// Each exchange runs its own io_context on the calling thread. One deadline covers the whole call (resolving,
+// Each exchange runs the io_context of its connection on the calling thread; an HttpClient keeps connections
+// (and their io_context) alive between exchanges. One deadline covers the whole call (resolving,
 // connecting, TLS, writing, reading, and every redirect): the socket's timer is set to it before each step.
 #include <relais/net/http.hpp>
 
@@ -21,7 +22,9 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace relais::net {
@@ -104,9 +107,69 @@ std::shared_ptr<ssl::context> tls_context(bool verify, const std::string &ca_fil
     return ctx;
 }
 
+// One connection: its own io_context (run on the calling thread), a TCP or a TLS stream, and what it was made for.
+struct Connection {
+    asio::io_context ioc{1};
+    std::string origin; // scheme, host, port and TLS settings: reused only for the same
+    std::optional<beast::tcp_stream> tcp;
+    std::optional<ssl::stream<beast::tcp_stream>> tls;
+    Clock::time_point idle_since;
+
+    beast::tcp_stream &timed() { return tls ? tls->next_layer() : *tcp; }
+    // An idle connection the server has closed (or written to, which it should not have) cannot be reused.
+    bool still_open() {
+        auto &socket = timed().socket();
+        if (!socket.is_open()) return false;
+        beast::error_code ec, ignored;
+        socket.non_blocking(true, ignored);
+        char byte;
+        size_t n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+        socket.non_blocking(false, ignored);
+        return n == 0 && ec == asio::error::would_block; // nothing to read, and not closed
+    }
+};
+
+} // namespace
+
+// Idle kept-alive connections, by origin, each kept for a while after use.
+struct HttpClient::Impl {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::chrono::milliseconds keep_idle;
+    size_t max_idle;
+
+    std::unique_ptr<Connection> take(const std::string &origin) {
+        std::lock_guard lock(mutex);
+        auto now = Clock::now();
+        std::unique_ptr<Connection> found;
+        for (auto it = idle.begin(); it != idle.end();) {
+            bool expired = now - (*it)->idle_since > keep_idle;
+            if (!expired && !found && (*it)->origin == origin) {
+                found = std::move(*it);
+                it = idle.erase(it);
+            } else if (expired) {
+                it = idle.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        return found;
+    }
+    void put(std::unique_ptr<Connection> c) {
+        std::lock_guard lock(mutex);
+        c->idle_since = Clock::now();
+        if (idle.size() >= max_idle) idle.erase(idle.begin()); // the oldest
+        idle.push_back(std::move(c));
+    }
+};
+
+namespace {
+
 class Exchange {
 public:
-    Exchange(const ClientRequest &request, Clock::time_point deadline) : request_(request), deadline_(deadline) {}
+    // `pool` null: a new connection for this exchange, closed after it (Connection: close).
+    Exchange(const ClientRequest &request, Clock::time_point deadline, HttpClient::Impl *pool)
+        : request_(request), deadline_(deadline), pool_(pool) {}
 
     ClientResponse run(const std::string &method, const std::string &url, const std::string &body,
                        const std::vector<std::pair<std::string, std::string>> &headers) {
@@ -114,23 +177,6 @@ public:
         Target t;
         if (!parse_target(url, t, out.error)) return out;
         where_ = t.host_header;
-
-        // Resolve, bounded by the deadline (the resolver has no timer of its own).
-        tcp::resolver resolver(ioc_);
-        tcp::resolver::results_type endpoints;
-        beast::error_code ec = asio::error::would_block;
-        asio::steady_timer timer(ioc_, deadline_);
-        resolver.async_resolve(t.host, t.port, [&](beast::error_code e, tcp::resolver::results_type r) {
-            ec = e;
-            endpoints = std::move(r);
-            timer.cancel();
-        });
-        timer.async_wait([&](beast::error_code e) {
-            if (!e) resolver.cancel();
-        });
-        ioc_.run();
-        if (Clock::now() >= deadline_) return timed_out(out, "resolving " + t.host);
-        if (ec) return failed(out, "cannot resolve " + t.host + ": " + ec.message());
 
         http::request<http::string_body> req;
         req.version(11);
@@ -142,19 +188,74 @@ public:
         req.set(http::field::accept, "*/*");
         for (const auto &[name, value] : headers) req.set(name, value);
         req.body() = body;
-        req.keep_alive(false);
+        req.keep_alive(pool_ != nullptr);
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
-        bool head = req.method() == http::verb::head;
+        const bool head = req.method() == http::verb::head;
+
+        const std::string origin = (t.tls ? "https://" : "http://") + lower(t.host) + ":" + t.port + "|" +
+                                   (request_.verify_tls ? "1" : "0") + request_.ca_file;
+        if (pool_) {
+            // A kept-alive connection the server closed meanwhile fails before any answer: then once more anew.
+            while (auto reused = pool_->take(origin)) {
+                if (!reused->still_open()) continue;
+                conn_ = std::move(reused);
+                bool answered = false;
+                talk(req, head, out, answered);
+                if (answered || Clock::now() >= deadline_) return finish(out);
+                out = ClientResponse{};
+                break;
+            }
+        }
+        conn_ = std::make_unique<Connection>();
+        conn_->origin = origin;
+        if (!open(t, out)) return out;
+        bool answered = false;
+        talk(req, head, out, answered);
+        return finish(out);
+    }
+
+private:
+    void restart_and_run() {
+        conn_->ioc.restart();
+        conn_->ioc.run();
+    }
+
+    ClientResponse &finish(ClientResponse &out) {
+        if (pool_ && reusable_) pool_->put(std::move(conn_));
+        else if (conn_) {
+            beast::error_code ignored;
+            conn_->timed().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        }
+        return out;
+    }
+
+    // Resolves, connects and (https) shakes hands, on a new connection.
+    bool open(const Target &t, ClientResponse &out) {
+        // Resolve, bounded by the deadline (the resolver has no timer of its own).
+        tcp::resolver resolver(conn_->ioc);
+        tcp::resolver::results_type endpoints;
+        beast::error_code ec = asio::error::would_block;
+        asio::steady_timer timer(conn_->ioc, deadline_);
+        resolver.async_resolve(t.host, t.port, [&](beast::error_code e, tcp::resolver::results_type r) {
+            ec = e;
+            endpoints = std::move(r);
+            timer.cancel();
+        });
+        timer.async_wait([&](beast::error_code e) {
+            if (!e) resolver.cancel();
+        });
+        conn_->ioc.run();
+        if (Clock::now() >= deadline_) return timed_out(out, "resolving " + t.host), false;
+        if (ec) return failed(out, "cannot resolve " + t.host + ": " + ec.message()), false;
 
         if (!t.tls) {
-            beast::tcp_stream stream(ioc_);
-            if (!connect(stream, endpoints, out)) return out;
-            return talk(stream, stream, req, head, out);
+            conn_->tcp.emplace(conn_->ioc);
+            return connect(*conn_->tcp, endpoints, out);
         }
         std::string tls_error;
         auto ctx = tls_context(request_.verify_tls, request_.ca_file, tls_error);
-        if (!ctx) return failed(out, tls_error);
-        ssl::stream<beast::tcp_stream> stream(ioc_, *ctx);
+        if (!ctx) return failed(out, tls_error), false;
+        auto &stream = conn_->tls.emplace(conn_->ioc, *ctx);
         bool is_ip = false;
         {
             beast::error_code ip_ec;
@@ -162,22 +263,16 @@ public:
             is_ip = !ip_ec;
         }
         if (!is_ip && !SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str()))
-            return failed(out, "cannot set the TLS server name (SNI) to " + t.host);
+            return failed(out, "cannot set the TLS server name (SNI) to " + t.host), false;
         if (request_.verify_tls) stream.set_verify_callback(ssl::host_name_verification(t.host));
-        if (!connect(stream.next_layer(), endpoints, out)) return out;
+        if (!connect(stream.next_layer(), endpoints, out)) return false;
         stream.next_layer().expires_at(deadline_);
         ec = asio::error::would_block;
         stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
         restart_and_run();
-        if (ec == beast::error::timeout) return timed_out(out, "the TLS handshake");
-        if (ec) return failed(out, "TLS handshake with " + where_ + " failed: " + ec.message());
-        return talk(stream, stream.next_layer(), req, head, out);
-    }
-
-private:
-    void restart_and_run() {
-        ioc_.restart();
-        ioc_.run();
+        if (ec == beast::error::timeout) return timed_out(out, "the TLS handshake"), false;
+        if (ec) return failed(out, "TLS handshake with " + where_ + " failed: " + ec.message()), false;
+        return true;
     }
 
     bool connect(beast::tcp_stream &stream, const tcp::resolver::results_type &endpoints, ClientResponse &out) {
@@ -193,18 +288,29 @@ private:
             failed(out, "cannot connect to " + where_ + ": " + ec.message());
             return false;
         }
+        // A request is written whole; on a kept-alive connection Nagle's algorithm would only add delays.
+        beast::error_code ignored;
+        stream.socket().set_option(tcp::no_delay(true), ignored);
         return true;
     }
 
+    void talk(http::request<http::string_body> &req, bool head, ClientResponse &out, bool &answered) {
+        if (conn_->tls) talk(*conn_->tls, req, head, out, answered);
+        else talk(*conn_->tcp, req, head, out, answered);
+    }
+
+    // Writes the request and reads the answer. `answered`: some of the answer came (else, on a reused connection,
+    // the server had closed it and the request may go again on a new one).
     template <class Stream>
-    ClientResponse &talk(Stream &stream, beast::tcp_stream &timed, http::request<http::string_body> &req, bool head,
-                         ClientResponse &out) {
+    void talk(Stream &stream, http::request<http::string_body> &req, bool head, ClientResponse &out, bool &answered) {
+        reusable_ = false;
+        beast::tcp_stream &timed = conn_->timed();
         timed.expires_at(deadline_);
         beast::error_code ec = asio::error::would_block;
         http::async_write(stream, req, [&](beast::error_code e, size_t) { ec = e; });
         restart_and_run();
-        if (ec == beast::error::timeout) return timed_out(out, "sending the request");
-        if (ec) return failed(out, "sending the request to " + where_ + " failed: " + ec.message());
+        if (ec == beast::error::timeout) return void(timed_out(out, "sending the request"));
+        if (ec) return void(failed(out, "sending the request to " + where_ + " failed: " + ec.message()));
 
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
@@ -215,6 +321,7 @@ private:
         ec = asio::error::would_block;
         http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
         restart_and_run();
+        answered = buffer.size() > 0 || parser.got_some();
         if (ec == ssl::error::stream_truncated && parser.is_header_done() && !parser.is_done()) {
             // A body delimited by the end of the connection, closed without a TLS close_notify.
             ec = {};
@@ -222,14 +329,16 @@ private:
         } else if (ec == ssl::error::stream_truncated && parser.is_done()) {
             ec = {};
         }
-        if (ec == beast::error::timeout) return timed_out(out, "waiting for the response");
+        if (ec == beast::error::timeout) return void(timed_out(out, "waiting for the response"));
         if (ec == http::error::body_limit)
-            return failed(out, "the response body is larger than " + std::to_string(request_.max_body_bytes) +
-                                   " bytes");
+            return void(failed(out, "the response body is larger than " + std::to_string(request_.max_body_bytes) +
+                                        " bytes"));
         if (ec == http::error::end_of_stream && !parser.is_header_done())
-            return failed(out, where_ + " closed the connection without answering");
-        if (ec) return failed(out, "reading the response from " + where_ + " failed: " + ec.message());
+            return void(failed(out, where_ + " closed the connection without answering"));
+        if (ec) return void(failed(out, "reading the response from " + where_ + " failed: " + ec.message()));
 
+        // Kept for the next request when both sides said keep-alive and nothing was read past this answer.
+        reusable_ = pool_ && parser.get().keep_alive() && !parser.need_eof() && buffer.size() == 0;
         auto res = parser.release();
         out.status = static_cast<int>(res.result_int());
         for (const auto &field : res) {
@@ -237,9 +346,6 @@ private:
             if (!fresh) it->second += ", " + std::string(field.value());
         }
         out.body = std::move(res.body());
-        beast::error_code ignored;
-        timed.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        return out;
     }
 
     ClientResponse &timed_out(ClientResponse &out, const std::string &during) {
@@ -256,7 +362,9 @@ private:
 
     const ClientRequest &request_;
     Clock::time_point deadline_;
-    asio::io_context ioc_{1};
+    HttpClient::Impl *pool_;
+    std::unique_ptr<Connection> conn_;
+    bool reusable_ = false;
     std::string where_;
 };
 
@@ -273,7 +381,8 @@ std::string origin_of(const std::string &url) {
 
 } // namespace
 
-ClientResponse http_request(const ClientRequest &request) {
+namespace {
+ClientResponse exchange_following_redirects(const ClientRequest &request, HttpClient::Impl *pool) {
     try {
         auto deadline = Clock::now() + request.timeout;
         std::string method = request.method.empty() ? "GET" : request.method;
@@ -281,7 +390,7 @@ ClientResponse http_request(const ClientRequest &request) {
         std::string body = request.body;
         auto headers = request.headers;
         for (int redirects = 0;; ++redirects) {
-            ClientResponse res = Exchange(request, deadline).run(method, url, body, headers);
+            ClientResponse res = Exchange(request, deadline, pool).run(method, url, body, headers);
             if (!res.error.empty() || !is_redirect(res.status)) return res;
             std::string location = res.header("location");
             if (location.empty()) return res;
@@ -326,6 +435,19 @@ ClientResponse http_request(const ClientRequest &request) {
         res.error = "HTTP request failed with an unknown error";
         return res;
     }
+}
+} // namespace
+
+ClientResponse http_request(const ClientRequest &request) { return exchange_following_redirects(request, nullptr); }
+
+HttpClient::HttpClient(std::chrono::milliseconds keep_idle, size_t max_idle) : impl_(std::make_unique<Impl>()) {
+    impl_->keep_idle = keep_idle;
+    impl_->max_idle = max_idle;
+}
+HttpClient::~HttpClient() = default;
+
+ClientResponse HttpClient::request(const ClientRequest &request) {
+    return exchange_following_redirects(request, impl_.get());
 }
 
 namespace {

@@ -60,6 +60,7 @@ class ReplayServer:
     def __init__(self, token="test-token"):
         self.token = token
         self.lock = threading.Lock()
+        self.connections = set()
         self.requests = []
         self.tags = {}            # hashtag → statuses
         self.notifications = []
@@ -110,6 +111,18 @@ class ReplayServer:
 
         class Handler(http_server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # the head and the body of an answer are written separately
+
+            # Kept-alive connections are tracked so that stop() closes them, as a server that goes away does.
+            def setup(self):
+                super().setup()
+                with replay.lock:
+                    replay.connections.add(self.connection)
+
+            def finish(self):
+                with replay.lock:
+                    replay.connections.discard(self.connection)
+                super().finish()
 
             def do_GET(self):
                 replay._handle(self, "GET")
@@ -144,6 +157,12 @@ class ReplayServer:
                 q.put(None)
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            for connection in list(self.connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         self.server = None
         deadline = time.monotonic() + 5
         while self.streams and time.monotonic() < deadline:

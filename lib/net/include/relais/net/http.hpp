@@ -146,6 +146,25 @@ struct ClientRequest {
 // status 0 when no answer came).
 ClientResponse http_request(const ClientRequest &request);
 
+// The same exchanges over kept-alive connections: a connection whose answer allows it is kept, idle, for
+// `keep_idle` and reused by the next request to the same origin (scheme, host, port and TLS settings), which
+// saves a TCP and a TLS handshake a request. A request on a kept connection that the server closed meanwhile
+// goes once more on a new one. Safe to use from several threads (each request takes a connection of its own).
+class HttpClient {
+public:
+    explicit HttpClient(std::chrono::milliseconds keep_idle = std::chrono::seconds(30), size_t max_idle = 4);
+    ~HttpClient();
+    HttpClient(const HttpClient &) = delete;
+    HttpClient &operator=(const HttpClient &) = delete;
+
+    ClientResponse request(const ClientRequest &request);
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
 // The delay an HTTP Retry-After header asks for: delta-seconds, or an HTTP date (IMF-fixdate, RFC 850 or asctime;
 // a past date gives 0). nullopt when the value is neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value);
