@@ -7,8 +7,8 @@ namespace json = boost::json;
 
 namespace {
 
-json::array string_array(const std::vector<std::string> &items) {
-    json::array a;
+json::array string_array(const std::vector<std::string> &items, const json::storage_ptr &sp) {
+    json::array a(sp);
     a.reserve(items.size());
     for (const auto &s : items) a.emplace_back(s);
     return a;
@@ -52,39 +52,49 @@ bool read_int(const json::value &v, std::string_view field, int64_t &out, std::s
 
 } // namespace
 
-json::object message_to_json_value(const Message &m) {
-    json::object o;
-    o["id"] = m.id;
-    o["source"] = m.source;
-    o["network"] = m.network;
-    o["channel"] = m.channel;
-    o["native_id"] = m.native_id;
-    o["kind"] = kind_name(m.kind);
-    o["author"] = m.author;
-    o["author_id"] = m.author_id;
-    o["text"] = m.text;
-    o["tags"] = string_array(m.tags);
-    o["mentions"] = string_array(m.mentions);
-    o["links"] = string_array(m.links);
-    json::array attachments;
+namespace {
+json::object to_object(const Message &m, const json::storage_ptr &sp) {
+    json::object o(sp);
+    o.reserve(23);
+    o.emplace("id", m.id);
+    o.emplace("source", m.source);
+    o.emplace("network", m.network);
+    o.emplace("channel", m.channel);
+    o.emplace("native_id", m.native_id);
+    o.emplace("kind", kind_name(m.kind));
+    o.emplace("author", m.author);
+    o.emplace("author_id", m.author_id);
+    o.emplace("text", m.text);
+    o.emplace("tags", string_array(m.tags, sp));
+    o.emplace("mentions", string_array(m.mentions, sp));
+    o.emplace("links", string_array(m.links, sp));
+    json::array attachments(sp);
     for (const auto &a : m.attachments)
         attachments.push_back(json::object{
             {"url", a.url}, {"mime_type", a.mime_type}, {"name", a.name}, {"size_bytes", a.size_bytes}});
-    o["attachments"] = std::move(attachments);
-    o["thread_id"] = m.thread_id;
-    o["reply_to"] = m.reply_to;
-    o["level"] = level_name(m.level);
-    o["language"] = m.language;
-    o["created_at_ms"] = m.created_at_ms;
-    o["received_at_ms"] = m.received_at_ms;
-    o["trace"] = string_array(m.trace);
-    json::object meta;
+    o.emplace("attachments", std::move(attachments));
+    o.emplace("thread_id", m.thread_id);
+    o.emplace("reply_to", m.reply_to);
+    o.emplace("level", level_name(m.level));
+    o.emplace("language", m.language);
+    o.emplace("created_at_ms", m.created_at_ms);
+    o.emplace("received_at_ms", m.received_at_ms);
+    o.emplace("trace", string_array(m.trace, sp));
+    json::object meta(sp);
     for (const auto &[k, v] : m.metadata) meta[k] = v;
-    o["metadata"] = std::move(meta);
+    o.emplace("metadata", std::move(meta));
     return o;
 }
+} // namespace
 
-std::string message_to_json(const Message &m) { return json::serialize(message_to_json_value(m)); }
+json::object message_to_json_value(const Message &m) { return to_object(m, {}); }
+
+std::string message_to_json(const Message &m) {
+    // Built in one block of memory that is dropped whole: this runs for every message the outbox stores.
+    unsigned char buffer[8192];
+    json::monotonic_resource memory(buffer, sizeof buffer);
+    return json::serialize(to_object(m, &memory));
+}
 
 bool message_from_json_value(const json::value &v, Message &out, std::string &error) {
     if (!v.is_object()) {
