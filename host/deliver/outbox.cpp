@@ -1,5 +1,7 @@
 #include "deliver/outbox.hpp"
 
+#include <relais/message_json.hpp>
+
 #include <spdlog/spdlog.h>
 
 namespace relais {
@@ -105,6 +107,8 @@ Outbox::Result Outbox::store(const std::string &source, const std::string &dedup
 
 void Outbox::store_async(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries,
                          StoreDone done) {
+    for (auto &e : entries)
+        if (e.held.empty() && e.message_json.empty()) e.message_json = message_to_json(e.job.message);
     {
         std::unique_lock lock(mutex_);
         if (!stopping_ && writer_.joinable()) {
@@ -227,7 +231,7 @@ void Outbox::run() {
                                          e.job.message.id, e.destination, e.held);
                             continue;
                         }
-                        e.job.seq = writer_store_->enqueue(e.destination, e.job, now);
+                        e.job.seq = writer_store_->enqueue(e.destination, e.job, now, &e.message_json);
                         to_dispatch.emplace_back(e.destination, e.job);
                     }
                 } else if (auto *d = std::get_if<DeliveredOp>(&op)) {

@@ -39,6 +39,7 @@ public:
         std::string destination;
         DeliveryJob job;
         std::string held; // non-empty: parked until approved, and why
+        std::string message_json; // filled by store_async on the caller's thread: less work for the one writer
     };
 
     Outbox(Settings settings, Metrics &metrics);

@@ -118,14 +118,15 @@ void OutboxStore::begin() { exec("BEGIN IMMEDIATE"); }
 void OutboxStore::commit() { exec("COMMIT"); }
 void OutboxStore::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
-int64_t OutboxStore::enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms) {
+int64_t OutboxStore::enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms,
+                             const std::string *message_json) {
     auto *s = statement("INSERT INTO outbox (destination, channel, route, delivery_key, message, rendered, attempts,"
                         " enqueued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     bind_text(s, 1, destination);
     bind_text(s, 2, job.channel);
     bind_text(s, 3, job.route);
     bind_text(s, 4, job.delivery_key);
-    bind_text(s, 5, message_to_json(job.message));
+    bind_text(s, 5, message_json ? *message_json : message_to_json(job.message));
     bind_text(s, 6, job.rendered);
     sqlite3_bind_int64(s, 7, job.attempts);
     sqlite3_bind_int64(s, 8, now_ms);

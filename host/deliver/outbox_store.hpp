@@ -44,7 +44,9 @@ public:
     void rollback();
 
     // Inside a transaction.
-    int64_t enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms);
+    // `message_json`: the message already as message_to_json() writes it (made off the writer's thread), or null.
+    int64_t enqueue(const std::string &destination, const DeliveryJob &job, int64_t now_ms,
+                    const std::string *message_json = nullptr);
     void remove(int64_t seq);
     void record_attempt(int64_t seq, uint32_t attempts, const std::string &error);
     // Moves a delivery to the dead letters (a no-op when it is no longer in the outbox).
