@@ -122,6 +122,15 @@ void Outbox::store_async(const std::string &source, const std::string &dedupe_ke
     done(Result::failed);
 }
 
+// On the writer thread: what a source's callback throws must not end it.
+void Outbox::answer(StoreOp &op, Result result) {
+    try {
+        op.done(result);
+    } catch (const std::exception &e) {
+        spdlog::error("outbox: telling {} that its message was stored failed: {}", op.source, e.what());
+    }
+}
+
 void Outbox::delivered(const DeliveryJob &job, const std::string &destination, const std::string &native_id) {
     const Message &m = job.message;
     bool map = !native_id.empty() && !m.native_id.empty();
@@ -266,7 +275,7 @@ void Outbox::run() {
             spdlog::error("outbox {}: {}; the messages of this batch were not accepted (their sources keep them)",
                           settings_.path, e.what());
             for (auto &op : batch) {
-                if (auto *s = std::get_if<StoreOp>(&op)) s->done(Result::failed);
+                if (auto *s = std::get_if<StoreOp>(&op)) answer(*s, Result::failed);
                 if (auto *r = std::get_if<ReplayOp>(&op)) r->done.set_value(false);
             }
             continue;
@@ -276,7 +285,7 @@ void Outbox::run() {
         for (size_t i = 0; i < batch.size(); ++i) {
             if (auto *s = std::get_if<StoreOp>(&batch[i])) {
                 if (results[i] == Result::duplicate) duplicates_.add();
-                s->done(results[i]);
+                answer(*s, results[i]);
             }
             if (auto *r = std::get_if<ReplayOp>(&batch[i])) r->done.set_value(replayed[i]);
         }

@@ -103,6 +103,7 @@ private:
     using Op = std::variant<StoreOp, DeliveredOp, AttemptOp, DeadOp, ReplayOp>;
 
     void run();
+    void answer(StoreOp &op, Result result);
     void checkpoint_loop();
     void push(Op op);
 

@@ -246,7 +246,10 @@ const relais_host_api &PluginInstance::api() {
             return result.get();
         };
         a.emit_async = [](relais_host *h, const relais_message *m, relais_emit_done_fn done, void *user) {
-            if (!done) return; // nobody to tell: refuse rather than accept a message no one can follow
+            if (!done) { // nobody to tell: refuse rather than accept a message no one can follow
+                spdlog::warn("[{}] called emit_async without a callback; the message was not accepted", self(h)->id());
+                return;
+            }
             self(h)->emit(m, [done, user](int r) { done(user, r); });
         };
         a.log = [](relais_host *h, int32_t level, relais_str text) {
