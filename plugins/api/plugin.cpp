@@ -195,9 +195,8 @@ private:
             return net::Response::error(400, "Relais refused the message as invalid");
         }
         host().counter_add("refused");
-        auto res = net::Response::error(503, std::string(rc == RELAIS_E_STOPPING ? "Relais is shutting down"
-                                                                                 : "Relais could not store the message") +
-                                                 ": it was not accepted; send it again later");
+        std::string why = rc == RELAIS_E_STOPPING ? "Relais is shutting down" : "Relais could not store the message";
+        auto res = net::Response::error(503, why + ": it was not accepted; send it again later");
         res.headers.emplace_back("Retry-After", "1");
         return res;
     }

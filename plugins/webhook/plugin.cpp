@@ -175,7 +175,8 @@ private:
                 host().counter_add("emit_failed");
                 host().log_warn("Relais did not accept a webhook from " + remote + " (code " + std::to_string(rc) +
                                 "); answered 503 so the sender tries again");
-                return reply(unavailable("Relais could not accept the message now; it was not kept, send it again later"));
+                return reply(
+                    unavailable("Relais could not accept the message now; it was not kept, send it again later"));
             }
             host().counter_add("accepted");
             reply(net::Response::json(202, R"({"accepted":true})"));
