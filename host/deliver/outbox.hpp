@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -36,6 +37,8 @@ public:
 
     enum class Result { stored, duplicate, failed };
     struct Entry {
+        Entry(std::string destination, DeliveryJob job, std::string held = {})
+            : destination(std::move(destination)), job(std::move(job)), held(std::move(held)) {}
         std::string destination;
         DeliveryJob job;
         std::string held; // non-empty: parked until approved, and why

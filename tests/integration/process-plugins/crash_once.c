@@ -49,6 +49,6 @@ RELAIS_EXPORT const relais_plugin_info *relais_plugin_entry(void) {
     static const relais_plugin_info info = {sizeof(relais_plugin_info), RELAIS_ABI_MAJOR, RELAIS_ABI_MINOR,
                                             "crash-once", "1.0.0", "a test fixture that crashes once",
                                             RELAIS_CAP_SINK, RELAIS_LEVEL_INTERNAL, 0, 0, sizeof(relais_config_key),
-                                            create, start, deliver, 0, stop, destroy};
+                                            create, start, deliver, 0, stop, destroy, 0};
     return &info;
 }
