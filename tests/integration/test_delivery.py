@@ -174,10 +174,12 @@ class DeadLetters(unittest.TestCase):
                 wait_until(lambda: len(sink.received) == 1, 20, "the third message")
                 self.assertEqual(sink.bodies()[0]["text"], "goes through")
 
-                listed = relais("deadletter", "list", "-c", daemon.config_path, "--json")
-                self.assertEqual(listed.returncode, 0, listed.stderr)
-                dead = json.loads(listed.stdout)["dead_letters"]
-                self.assertEqual(len(dead), 2)
+                def dead_letters():  # written by the outbox's next commit after each failure
+                    listed = relais("deadletter", "list", "-c", daemon.config_path, "--json")
+                    self.assertEqual(listed.returncode, 0, listed.stderr)
+                    return json.loads(listed.stdout)["dead_letters"]
+                dead = wait_until(lambda: (lambda d: d if len(d) == 2 else None)(dead_letters()), 10,
+                                  lambda: f"two dead letters (listed: {dead_letters()})")
                 self.assertIn("HTTP 400", dead[0]["error"])
                 self.assertIn("gave up after 3 attempts", dead[1]["error"])
 
