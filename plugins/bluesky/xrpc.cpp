@@ -1,5 +1,7 @@
 #include "xrpc.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -52,18 +54,7 @@ bool token_expired(const XrpcResult &r) {
 } // namespace
 
 std::string url_encode(std::string_view s) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return boost::urls::encode(s, boost::urls::unreserved_chars); // RFC 3986 unreserved stay, the rest %XX
 }
 
 std::string XrpcResult::describe() const {

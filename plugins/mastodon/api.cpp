@@ -3,6 +3,9 @@
 
 #include "entities.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 namespace relais::mastodon {
 
 net::ClientRequest Api::request(const std::string &method, const std::string &path) const {
@@ -35,20 +38,7 @@ net::ClientResponse Api::send(const std::string &method, const std::string &path
 }
 
 std::string url_encode(std::string_view s) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                     c == '_' || c == '.' || c == '~';
-        if (plain) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return boost::urls::encode(s, boost::urls::unreserved_chars); // RFC 3986 unreserved stay, the rest %XX
 }
 
 std::string describe(const std::string &what, const net::ClientResponse &response) {
