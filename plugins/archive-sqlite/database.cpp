@@ -7,14 +7,33 @@
 namespace relais::archive_sqlite {
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 // `messages` holds every delivered message, one row each, keyed by `dedupe_key` (the message id) so a delivery
 // repeated after a retry or a restart stores nothing new. `messages_fts` is an external-content FTS5 index over
 // the searchable rows: it stores only the index, reading text back from `messages` by row id for snippets.
-// Inserts index their row themselves, in the same transaction; triggers keep edits and deletes in step, so the
-// index can never hold words a row no longer has. (An insert trigger would make SQLite wrap every insert in a
-// statement savepoint on the index, and FTS5 writes a segment at each savepoint: one segment a row.)
+//
+// A message is durable once its row is committed; the index follows in bulk. Rows up to
+// `messages_fts_progress.indexed_up_to` are indexed; later ones are indexed together once `index_every` of them
+// wait, before every search (by whichever process searches) and on close. FTS5 writes a new segment of its index at
+// every commit, so indexing a few thousand rows at once costs a bulk insert's price instead of a segment a batch.
+// The triggers keep edits and deletes of indexed rows in step, so the index never holds words a row no longer has;
+// a row not indexed yet is indexed as it is when its turn comes.
+constexpr const char *triggers_sql = R"sql(
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.searchable AND old.rowid <= (SELECT indexed_up_to FROM messages_fts_progress) BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
+        VALUES ('delete', old.rowid, old.text, old.author, old.tag_words);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, author, tag_words, searchable ON messages
+WHEN old.rowid <= (SELECT indexed_up_to FROM messages_fts_progress) BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
+        SELECT 'delete', old.rowid, old.text, old.author, old.tag_words WHERE old.searchable;
+    INSERT INTO messages_fts(rowid, text, author, tag_words)
+        SELECT new.rowid, new.text, new.author, new.tag_words WHERE new.searchable;
+END;
+)sql";
+
 constexpr const char *schema_sql = R"sql(
 CREATE TABLE messages (
     rowid          INTEGER PRIMARY KEY,
@@ -46,7 +65,7 @@ CREATE TABLE messages (
     deleted_at_ms  INTEGER,
     searchable     INTEGER NOT NULL
 );
-CREATE INDEX messages_thread ON messages(thread_id);
+CREATE INDEX messages_thread ON messages(thread_id) WHERE thread_id <> '';
 CREATE INDEX messages_native ON messages(source, native_id);
 
 CREATE VIRTUAL TABLE messages_fts USING fts5(
@@ -54,18 +73,21 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     content = 'messages', content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2');
 
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.searchable BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
-        VALUES ('delete', old.rowid, old.text, old.author, old.tag_words);
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, author, tag_words, searchable ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
-        SELECT 'delete', old.rowid, old.text, old.author, old.tag_words WHERE old.searchable;
-    INSERT INTO messages_fts(rowid, text, author, tag_words)
-        SELECT new.rowid, new.text, new.author, new.tag_words WHERE new.searchable;
-END;
+CREATE TABLE messages_fts_progress (indexed_up_to INTEGER NOT NULL);
+INSERT INTO messages_fts_progress VALUES (0);
+)sql";
 
-PRAGMA user_version = 2;
+// Versions 1 and 2 indexed each row as it was inserted: every row is indexed. (Version 1 did it with a trigger,
+// which made SQLite wrap each insert in a statement savepoint, and FTS5 write a segment at each.) Most messages
+// are in no thread: the thread index now leaves them out.
+constexpr const char *upgrade_to_3_sql = R"sql(
+DROP TRIGGER IF EXISTS messages_fts_insert;
+DROP TRIGGER IF EXISTS messages_fts_delete;
+DROP TRIGGER IF EXISTS messages_fts_update;
+DROP INDEX IF EXISTS messages_thread;
+CREATE INDEX messages_thread ON messages(thread_id) WHERE thread_id <> '';
+CREATE TABLE messages_fts_progress (indexed_up_to INTEGER NOT NULL);
+INSERT INTO messages_fts_progress SELECT coalesce(max(rowid), 0) FROM messages;
 )sql";
 
 constexpr const char *message_columns =
@@ -163,11 +185,13 @@ void check_version(int version, const std::string &path) {
 struct Database::Writer {
     Connection db;
     Statement find_key, insert, index_row, target_by_row, target_by_native, apply_edit, apply_delete;
+    Statement read_progress, last_row, index_from, set_progress;
+    int64_t indexed_up_to = 0; // as read in the current write transaction
 };
 
 struct Database::Reader {
     Connection db;
-    Statement newest, window_floor, ranked, hit;
+    Statement newest, window_floor, ranked, hit, rows_waiting;
     fts5_tokenizer tokenizer{};
     Fts5Tokenizer *tokenizer_instance = nullptr;
 
@@ -211,21 +235,32 @@ void Database::open() {
         Transaction tx(w->db); // another process may be creating it too: look again under the write lock
         version = user_version(w->db);
         check_version(version, options_.path);
-        if (version == 0) w->db.exec(schema_sql);
+        if (version == 0) {
+            w->db.exec(schema_sql);
+            w->db.exec(triggers_sql);
+            w->db.exec("PRAGMA user_version = 3");
+            version = schema_version;
+        }
         tx.commit();
     }
-    if (version == 1) { // version 1 indexed inserts with a trigger: insert() does it now
+    if (version < 3) {
         Transaction tx(w->db);
-        w->db.exec("DROP TRIGGER IF EXISTS messages_fts_insert; PRAGMA user_version = 2");
+        if (user_version(w->db) < 3) {
+            w->db.exec(upgrade_to_3_sql);
+            w->db.exec(triggers_sql);
+            w->db.exec("PRAGMA user_version = 3");
+        }
         tx.commit();
     }
     sqlite3 *db = w->db.get();
     w->find_key = Statement(db, "SELECT rowid FROM messages WHERE dedupe_key = ?1");
+    // A repeated key inserts nothing (no row is changed), which is how a duplicate is told without a lookup first.
     w->insert = Statement(db, "INSERT INTO messages (dedupe_key, id, source, network, channel, native_id, kind, "
                               "author, author_id, text, tags, tag_words, mentions, links, attachments, thread_id, "
                               "reply_to, level, language, created_at_ms, received_at_ms, trace, metadata, "
                               "archived_at_ms, searchable) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                              "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)");
+                              "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) "
+                              "ON CONFLICT (dedupe_key) DO NOTHING");
     w->index_row = Statement(db, "INSERT INTO messages_fts(rowid, text, author, tag_words) VALUES (?1, ?2, ?3, ?4)");
     w->target_by_row =
         Statement(db, "SELECT rowid FROM messages WHERE rowid = ?1 AND kind NOT IN ('edit', 'delete')");
@@ -236,6 +271,12 @@ void Database::open() {
                                   "links = coalesce(?6, links), edited_at_ms = ?7 WHERE rowid = ?1");
     w->apply_delete = Statement(db, "UPDATE messages SET searchable = 0, "
                                     "deleted_at_ms = coalesce(deleted_at_ms, ?2) WHERE rowid = ?1");
+    w->read_progress = Statement(db, "SELECT indexed_up_to FROM messages_fts_progress");
+    w->last_row = Statement(db, "SELECT coalesce(max(rowid), 0) FROM messages");
+    // One statement for the whole range: FTS5 keeps the terms in memory and writes them as one segment.
+    w->index_from = Statement(db, "INSERT INTO messages_fts(rowid, text, author, tag_words) SELECT rowid, text, "
+                                  "author, tag_words FROM messages WHERE rowid > ?1 AND searchable ORDER BY rowid");
+    w->set_progress = Statement(db, "UPDATE messages_fts_progress SET indexed_up_to = ?1");
 
     auto r = std::make_unique<Reader>();
     r->db = Connection(options_.path, SQLITE_OPEN_READWRITE);
@@ -247,6 +288,8 @@ void Database::open() {
     r->window_floor = Statement(r->db.get(), window_floor_sql);
     r->ranked = Statement(r->db.get(), ranked_sql);
     r->hit = Statement(r->db.get(), hit_sql);
+    r->rows_waiting = Statement(r->db.get(), "SELECT (SELECT coalesce(max(rowid), 0) FROM messages) > indexed_up_to "
+                                             "FROM messages_fts_progress");
 
     writer_ = std::move(w);
     reader_ = std::move(r);
@@ -256,6 +299,13 @@ void Database::close() {
     std::scoped_lock lock(write_mutex_, read_mutex_);
     reader_.reset();
     if (writer_) {
+        try { // leave the file fully indexed, for whoever reads it with plain SQL
+            Transaction tx(writer_->db);
+            writer_->indexed_up_to = read_progress();
+            index_waiting_rows(0);
+            tx.commit();
+        } catch (const SqliteError &) { // the rows stay stored; the next search or start indexes them
+        }
         try {
             writer_->db.exec("PRAGMA optimize");
         } catch (const SqliteError &) {
@@ -309,8 +359,10 @@ int64_t Database::insert(const Message &m, const std::string &key, bool searchab
         .bind(24, now_ms)
         .bind(25, int64_t{searchable ? 1 : 0});
     s->step();
+    if (sqlite3_changes(writer_->db.get()) == 0) return 0; // the key is already archived
     const int64_t rowid = sqlite3_last_insert_rowid(writer_->db.get());
-    if (searchable) {
+    // Row ids after a hand-deleted last row are given again; one at or below the indexed mark is indexed now.
+    if (searchable && rowid <= writer_->indexed_up_to) {
         Using index(writer_->index_row);
         index->bind(1, rowid).bind(2, m.text).bind(3, m.author).bind(4, words);
         index->step();
@@ -322,7 +374,9 @@ Stored Database::store(const Message &m, const std::string &key, std::string_vie
     std::lock_guard lock(write_mutex_);
     if (!writer_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
     Transaction tx(writer_->db);
+    writer_->indexed_up_to = read_progress();
     Stored out = store_one(m, key, target_hint, now_ms);
+    index_waiting_rows(options_.index_every);
     tx.commit();
     return out;
 }
@@ -332,8 +386,10 @@ std::vector<Stored> Database::store_batch(const std::vector<ToStore> &items, int
     if (!writer_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
     std::vector<Stored> out;
     out.reserve(items.size());
-    Transaction tx(writer_->db); // one commit, and one update of the full-text index's segments, for them all
+    Transaction tx(writer_->db); // one commit for them all
+    writer_->indexed_up_to = read_progress();
     for (const ToStore &item : items) out.push_back(store_one(*item.message, item.key, item.target_hint, now_ms));
+    index_waiting_rows(options_.index_every);
     tx.commit();
     return out;
 }
@@ -341,16 +397,21 @@ std::vector<Stored> Database::store_batch(const std::vector<ToStore> &items, int
 Stored Database::store_one(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms) {
     auto &w = *writer_;
     Stored out;
-    if (!key.empty()) {
+    auto duplicate = [&] {
         Using s(w.find_key);
         s->bind(1, key);
-        if (s->step()) {
-            out.rowid = s->integer(0);
-            out.duplicate = true;
-            return out; // nothing was written
+        out.rowid = s->step() ? s->integer(0) : 0;
+        out.duplicate = true;
+        return out; // nothing was written
+    };
+    if (m.kind == Kind::edit || m.kind == Kind::remove) {
+        if (!key.empty()) { // look first: a repeated edit must not touch its original again
+            Using s(w.find_key);
+            s->bind(1, key);
+            if (s->step()) return duplicate();
         }
+        out.applied_to = find_target(m, target_hint);
     }
-    if (m.kind == Kind::edit || m.kind == Kind::remove) out.applied_to = find_target(m, target_hint);
 
     if (m.kind == Kind::edit && out.applied_to) {
         // The edit's text now lives in its original; the edit's own row is kept for the record, out of search.
@@ -377,11 +438,52 @@ Stored Database::store_one(const Message &m, const std::string &key, std::string
     } else {
         // A post, reply or reaction; or an edit whose original was never archived, kept so its text is found.
         out.rowid = insert(m, key, true, now_ms);
+        if (out.rowid == 0) return duplicate();
     }
     return out;
 }
 
+int64_t Database::read_progress() {
+    Using s(writer_->read_progress);
+    return s->step() ? s->integer(0) : 0;
+}
+
+void Database::index_waiting_rows(uint32_t at_least) {
+    auto &w = *writer_;
+    int64_t last = 0;
+    {
+        Using s(w.last_row);
+        if (s->step()) last = s->integer(0);
+    }
+    if (last <= w.indexed_up_to || last - w.indexed_up_to < static_cast<int64_t>(at_least)) return;
+    {
+        Using s(w.index_from);
+        s->bind(1, w.indexed_up_to);
+        s->step();
+    }
+    Using s(w.set_progress);
+    s->bind(1, last);
+    s->step();
+    w.indexed_up_to = last;
+}
+
+void Database::index_before_search() {
+    {
+        std::lock_guard lock(read_mutex_);
+        if (!reader_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
+        Using s(reader_->rows_waiting);
+        if (!s->step() || s->integer(0) == 0) return; // the usual case: a search waits for no write
+    }
+    std::lock_guard lock(write_mutex_);
+    if (!writer_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
+    Transaction tx(writer_->db);
+    writer_->indexed_up_to = read_progress();
+    index_waiting_rows(0);
+    tx.commit();
+}
+
 std::vector<SearchHit> Database::search(const std::string &fts_query, uint32_t limit, relais_search_order order) {
+    index_before_search();
     std::lock_guard lock(read_mutex_);
     if (!reader_) throw SqliteError(SQLITE_CANTOPEN, "the archive is not open");
     auto &r = *reader_;

@@ -1,8 +1,8 @@
 // database.hpp — the archive's SQLite file: schema, storing a message (once), edits and deletes, full-text search.
 //
 // Two connections to the same file in WAL mode: one writes (deliver), one reads (search), each behind its own
-// mutex, so a search never waits for a write and other processes (`relais archive search`) can read while the
-// daemon writes.
+// mutex, so other processes (`relais archive search`) can read while the daemon writes. A stored row is indexed
+// for search in bulk, once `index_every` rows wait or before a search: a search waits for a write only then.
 #pragma once
 
 #include "sqlite.hpp"
@@ -23,6 +23,7 @@ struct Options {
     std::string synchronous = "full"; // PRAGMA synchronous: normal, full or extra
     uint64_t busy_timeout_ms = 5000;
     uint32_t rank_window = 20000; // ranked search scores the newest this many matches; 0: all of them
+    uint32_t index_every = 10000; // stored rows waiting before they are indexed in the write; 1: each at once
 };
 
 struct Stored {
@@ -70,7 +71,13 @@ private:
     int64_t find_target(const Message &m, std::string_view target_hint);
     // store() without the lock and the transaction, which the caller holds.
     Stored store_one(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms);
+    // The new row's id, or 0 when `key` is already archived.
     int64_t insert(const Message &m, const std::string &key, bool searchable, int64_t now_ms);
+    // Inside a write transaction: the indexed mark; and indexing the rows after it, when at least `at_least` wait.
+    int64_t read_progress();
+    void index_waiting_rows(uint32_t at_least);
+    // Indexes whatever rows wait, so a search finds every stored message.
+    void index_before_search();
 
     Options options_;
     std::mutex write_mutex_, read_mutex_;

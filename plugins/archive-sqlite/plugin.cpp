@@ -41,6 +41,13 @@ uint32_t rank_window(int64_t value) {
     return static_cast<uint32_t>(value);
 }
 
+uint32_t index_every(int64_t value) {
+    if (value < 1 || value > 1'000'000)
+        throw ConfigError("index_every", "expected a number of rows from 1 (index each message as it is stored) to "
+                                         "1000000, got " + std::to_string(value));
+    return static_cast<uint32_t>(value);
+}
+
 } // namespace
 
 class ArchiveSqlite : public Plugin {
@@ -49,7 +56,8 @@ public:
         : Plugin(host), db_(Options{resolve_path(host.config_string("path"), host.data_dir()),
                                     synchronous_mode(host.config_string("synchronous", "full")),
                                     host.config_duration_ms("busy_timeout", 5000),
-                                    rank_window(host.config_int("rank_window", 20000))}) {}
+                                    rank_window(host.config_int("rank_window", 20000)),
+                                    index_every(host.config_int("index_every", 10000))}) {}
 
     void start() override {
         std::filesystem::path parent = std::filesystem::path(db_.path()).parent_path();
@@ -142,6 +150,9 @@ static const relais_config_key archive_sqlite_keys[] = {
     {"rank_window", RELAIS_CONFIG_INT, "20000", 0,
      "ranked search scores the newest this many matches of a query (about 1 ms per 1000 on one core); 0 scores "
      "them all"},
+    {"index_every", RELAIS_CONFIG_INT, "10000", 0,
+     "stored messages are added to the full-text index in bulk, once this many wait (and before every search, so "
+     "a search finds them all): larger is faster to archive; 1 indexes each message as it is stored"},
 };
 
 RELAIS_PLUGIN(relais::archive_sqlite::ArchiveSqlite, "archive-sqlite", "1.0.0",

@@ -2,6 +2,7 @@
 #include <relais/testing/fake_host.hpp>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -57,6 +58,33 @@ Message message(std::string id, std::string text, std::vector<std::string> tags 
     m.received_at_ms = 1700000000500;
     return m;
 }
+
+// Plain SQL on the archive file, as a user (or another tool) would run it beside the daemon.
+struct RawSql {
+    sqlite3 *db = nullptr;
+    explicit RawSql(const fs::path &file) {
+        REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+    }
+    ~RawSql() { sqlite3_close(db); }
+    void exec(const std::string &sql) {
+        char *error = nullptr;
+        int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+        INFO(sql << ": " << (error ? error : ""));
+        sqlite3_free(error);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    int64_t integer(const std::string &sql) {
+        sqlite3_stmt *s = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+        int64_t v = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        return v;
+    }
+    int64_t indexed_up_to() { return integer("SELECT indexed_up_to FROM messages_fts_progress"); }
+    void check_index() { exec("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')"); }
+};
 
 std::vector<std::string> ids(const std::vector<relais::SearchHit> &hits) {
     std::vector<std::string> out;
@@ -219,7 +247,8 @@ TEST_CASE("archive: every field survives a reopen of the file", "[archive]") {
 
 TEST_CASE("archive: an edit updates the original's text, a delete hides it", "[archive]") {
     TempDir dir;
-    auto host = archive(dir);
+    // Indexed at once, or in bulk later (the first edit then changes a row not indexed yet).
+    auto host = archive(dir, {{"index_every", GENERATE(as<std::string>{}, "1", "10000")}});
     Message original = message("orig", "first draft about pricing", {"veille"});
     auto stored = host->deliver(original);
 
@@ -485,4 +514,87 @@ TEST_CASE("archive: a batch is stored in one go, in order, and a repeated batch 
     REQUIRE(edited.size() == 2);
     CHECK(host->search("second").size() == 1);
     CHECK(host->search("first").empty());
+}
+
+TEST_CASE("archive: stored rows are indexed in bulk, and a search first indexes those that wait", "[archive]") {
+    TempDir dir;
+    auto host = archive(dir, {{"index_every", "3"}});
+    RawSql sql(dir.path / "archive.db");
+    for (int i = 1; i <= 5; ++i) {
+        REQUIRE(host->deliver(message("m" + std::to_string(i), "bulk word " + std::to_string(i))).status ==
+                RELAIS_DELIVERED);
+        CHECK(sql.integer("SELECT count(*) FROM messages") == i); // durable at once, indexed or not
+        CHECK(sql.indexed_up_to() == (i < 3 ? 0 : 3));             // the third delivery indexed three rows
+    }
+    CHECK(host->search("bulk", 10).size() == 5); // the search indexed rows 4 and 5 before reading
+    CHECK(sql.indexed_up_to() == 5);
+    sql.check_index();
+
+    auto fresh = archive(dir, {{"index_every", "3"}}); // a second process sees what the first stored
+    REQUIRE(host->deliver(message("m6", "bulk word six")).status == RELAIS_DELIVERED);
+    CHECK(ids(fresh->search("six")) == std::vector<std::string>{"m6"});
+}
+
+TEST_CASE("archive: rows changed by hand, indexed or not, leave the index sound", "[archive]") {
+    TempDir dir;
+    auto host = archive(dir);
+    RawSql sql(dir.path / "archive.db");
+    host->deliver(message("a", "alpha indexed"));
+    host->deliver(message("b", "bravo indexed"));
+    host->deliver(message("c", "charlie indexed"));
+    REQUIRE(host->search("indexed", 10).size() == 3);
+    REQUIRE(sql.indexed_up_to() == 3);
+    host->deliver(message("d", "delta waiting"));
+    host->deliver(message("e", "echo waiting"));
+    REQUIRE(sql.indexed_up_to() == 3);
+
+    sql.exec("DELETE FROM messages WHERE id IN ('b', 'd')");       // one indexed, one not
+    sql.exec("UPDATE messages SET text = 'echo edited' WHERE id = 'e'"); // not indexed yet
+    sql.exec("UPDATE messages SET text = 'alpha edited' WHERE id = 'a'"); // indexed
+    CHECK(ids(host->search("indexed", 10)) == std::vector<std::string>{"c"});
+    CHECK(ids(host->search("edited", 10)) == std::vector<std::string>{"e", "a"});
+    CHECK(host->search("waiting", 10).empty());
+    sql.check_index();
+
+    // The highest rows deleted by hand: SQLite gives their row ids again, at or below the indexed mark.
+    sql.exec("DELETE FROM messages WHERE id = 'e'");
+    const int64_t mark = sql.indexed_up_to();
+    auto reused = host->deliver(message("f", "foxtrot reuses a row id"));
+    REQUIRE(reused.status == RELAIS_DELIVERED);
+    CHECK(std::stoll(reused.native_id) <= mark);
+    CHECK(ids(host->search("foxtrot")) == std::vector<std::string>{"f"});
+    sql.check_index();
+}
+
+TEST_CASE("archive: a file of schema version 2, every row indexed as stored, is upgraded in place", "[archive]") {
+    TempDir dir;
+    {
+        auto host = archive(dir);
+        host->deliver(message("old1", "stored by an older relais"));
+        host->deliver(message("old2", "also older"));
+        host->search("older"); // indexes both
+    }
+    { // back to what version 2 wrote: no progress table, triggers without a condition, a full thread index
+        RawSql sql(dir.path / "archive.db");
+        sql.exec(R"sql(
+            DROP TABLE messages_fts_progress;
+            DROP TRIGGER messages_fts_delete;
+            DROP TRIGGER messages_fts_update;
+            DROP INDEX messages_thread;
+            CREATE INDEX messages_thread ON messages(thread_id);
+            CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.searchable BEGIN
+                INSERT INTO messages_fts(messages_fts, rowid, text, author, tag_words)
+                    VALUES ('delete', old.rowid, old.text, old.author, old.tag_words);
+            END;
+            PRAGMA user_version = 2;)sql");
+    }
+    auto host = archive(dir);
+    RawSql sql(dir.path / "archive.db");
+    CHECK(sql.integer("PRAGMA user_version") == 3);
+    CHECK(sql.indexed_up_to() == 2);
+    CHECK(ids(host->search("older", 10)) == std::vector<std::string>{"old2", "old1"});
+    sql.exec("DELETE FROM messages WHERE id = 'old1'");
+    host->deliver(message("new1", "stored after the upgrade"));
+    CHECK(ids(host->search("stored", 10)) == std::vector<std::string>{"new1"}); // old1 left the index too
+    sql.check_index();
 }
