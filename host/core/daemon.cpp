@@ -42,6 +42,10 @@ bool Daemon::build(Diagnostics &diags) {
         if (!pipeline_) return done(RELAIS_E_STOPPING);
         pipeline_->accept_async(source, std::move(m), std::move(done));
     };
+    services.emit_batch = [this](const std::string &source, std::vector<Message> &&ms, HostServices::Emitted done) {
+        if (!pipeline_) return done(RELAIS_E_STOPPING);
+        pipeline_->accept_batch_async(source, std::move(ms), std::move(done));
+    };
     assembly_ = assemble(config_, catalog_, services, diags);
     if (!diags.empty()) return false;
 

@@ -141,10 +141,47 @@ int Pipeline::accept(const std::string &source, Message &&m) {
 
 void Pipeline::accept_async(const std::string &source, Message &&m, Accepted done) {
     if (closing_) return done(RELAIS_E_STOPPING);
+    std::optional<ToStore> stored = route(source, m);
+    if (!stored || !outbox_) return done(RELAIS_OK);
+    const std::string what = "message " + m.id + " (native id " + m.native_id + ")";
+    std::vector<Outbox::Keyed> one;
+    one.push_back({std::move(stored->dedupe_key), std::move(stored->entries)});
+    outbox_->store_async(source, std::move(one), answer_when_stored(source, what, std::move(done)));
+}
+
+void Pipeline::accept_batch_async(const std::string &source, std::vector<Message> &&messages, Accepted done) {
+    if (closing_) return done(RELAIS_E_STOPPING);
+    std::vector<Outbox::Keyed> items;
+    items.reserve(messages.size());
+    const size_t count = messages.size();
+    for (Message &m : messages) {
+        std::optional<ToStore> stored = route(source, m);
+        if (stored && outbox_) items.push_back({std::move(stored->dedupe_key), std::move(stored->entries)});
+    }
+    if (items.empty()) return done(RELAIS_OK);
+    outbox_->store_async(source, std::move(items),
+                         answer_when_stored(source, "a batch of " + std::to_string(count) + " message(s)",
+                                            std::move(done)));
+}
+
+Outbox::StoreDone Pipeline::answer_when_stored(const std::string &source, std::string what, Accepted done) {
+    return [this, done = std::move(done), what = std::move(what), source](Outbox::Result r) {
+        switch (r) {
+        case Outbox::Result::stored: return done(RELAIS_OK);
+        case Outbox::Result::duplicate:
+            spdlog::debug("{} from {} was already accepted: not relayed again", what, source);
+            return done(RELAIS_OK);
+        case Outbox::Result::failed: break;
+        }
+        done(closing_ ? RELAIS_E_STOPPING : RELAIS_E_STORAGE);
+    };
+}
+
+std::optional<Pipeline::ToStore> Pipeline::route(const std::string &source, Message &m) {
     normalise(source, m);
     if ((outbox_ && outbox_->posted_by_us(source, m.native_id)) || is_echo(source, m.text)) {
         echoes_.add(); // the network showing us our own post: relaying it would loop
-        return done(RELAIS_OK);
+        return std::nullopt;
     }
     if (auto it = received_.find(source); it != received_.end()) it->second->add();
 
@@ -163,13 +200,13 @@ void Pipeline::accept_async(const std::string &source, Message &&m, Accepted don
     if (plan.dropped) {
         dropped_.add();
         spdlog::debug("message {} from {} dropped by route '{}'", m.id, source, plan.dropped_by);
-        return done(RELAIS_OK);
+        return std::nullopt;
     }
     if (plan.deliveries.empty()) {
         unrouted_.add();
-        return done(RELAIS_OK);
+        return std::nullopt;
     }
-    std::vector<Outbox::Entry> entries;
+    ToStore out;
     for (auto &d : plan.deliveries) {
         if (!queues_.count(d.instance)) continue;
         DeliveryJob job;
@@ -179,10 +216,10 @@ void Pipeline::accept_async(const std::string &source, Message &&m, Accepted don
         job.rendered = std::move(d.rendered);
         job.delivery_key = m.id + ":" + d.instance + (d.channel.empty() ? "" : "/" + d.channel);
         job.route = d.route;
-        entries.push_back({d.instance, std::move(job), std::move(d.held)});
+        out.entries.push_back({d.instance, std::move(job), std::move(d.held)});
     }
     if (!outbox_) {
-        for (auto &e : entries) {
+        for (auto &e : out.entries) {
             if (!e.held.empty()) {
                 spdlog::info("message {} for {} is held for approval ({}), and without an outbox it is dropped",
                              m.id, e.destination, e.held);
@@ -190,21 +227,10 @@ void Pipeline::accept_async(const std::string &source, Message &&m, Accepted don
             }
             dispatch(e.destination, std::move(e.job));
         }
-        return done(RELAIS_OK);
+        return std::nullopt;
     }
-    outbox_->store_async(
-        source, dedupe_key(source, m), std::move(entries),
-        [this, done = std::move(done), id = m.id, source, native_id = m.native_id](Outbox::Result r) {
-            switch (r) {
-            case Outbox::Result::stored: return done(RELAIS_OK);
-            case Outbox::Result::duplicate:
-                spdlog::debug("message {} from {} (native id {}) was already accepted: not relayed again", id, source,
-                              native_id);
-                return done(RELAIS_OK);
-            case Outbox::Result::failed: break;
-            }
-            done(closing_ ? RELAIS_E_STOPPING : RELAIS_E_STORAGE);
-        });
+    out.dedupe_key = dedupe_key(source, m);
+    return out;
 }
 
 size_t Pipeline::drain(std::chrono::milliseconds deadline) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/metrics.hpp"
+#include "deliver/outbox.hpp"
 #include "deliver/destination_queue.hpp"
 #include "route/router.hpp"
 
@@ -11,9 +12,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace relais {
 
@@ -33,6 +36,8 @@ public:
     // once stored, else at once on the caller's.
     using Accepted = std::function<void(int result)>;
     void accept_async(const std::string &source, Message &&message, Accepted done);
+    // Several messages of one source, in order, stored in one commit: all or none.
+    void accept_batch_async(const std::string &source, std::vector<Message> &&messages, Accepted done);
 
     // Fills in what the host owns (id, source, network, level, trace, times) and repairs bad UTF-8.
     void normalise(const std::string &source, Message &message) const;
@@ -47,6 +52,14 @@ public:
     size_t queued() const;
 
 private:
+    // A message made ready to store: normalised, not an echo, routed. None when there is nothing to store (dropped
+    // by a rule, no route, an echo); without an outbox, its deliveries are queued at once and none is returned.
+    struct ToStore {
+        std::string dedupe_key;
+        std::vector<Outbox::Entry> entries;
+    };
+    std::optional<ToStore> route(const std::string &source, Message &message);
+    Outbox::StoreDone answer_when_stored(const std::string &source, std::string what, Accepted done);
     std::string dedupe_key(const std::string &source, const Message &m) const;
     // Remembers what was sent where, so that the network showing it back is recognised as an echo.
     void remember_sent(const std::string &destination, const std::string &rendered);

@@ -107,12 +107,19 @@ Outbox::Result Outbox::store(const std::string &source, const std::string &dedup
 
 void Outbox::store_async(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries,
                          StoreDone done) {
-    for (auto &e : entries)
-        if (e.held.empty() && e.message_json.empty()) e.message_json = message_to_json(e.job.message);
+    std::vector<Keyed> one;
+    one.push_back({dedupe_key, std::move(entries)});
+    store_async(source, std::move(one), std::move(done));
+}
+
+void Outbox::store_async(const std::string &source, std::vector<Keyed> messages, StoreDone done) {
+    for (auto &m : messages)
+        for (auto &e : m.entries)
+            if (e.held.empty() && e.message_json.empty()) e.message_json = message_to_json(e.job.message);
     {
         std::unique_lock lock(mutex_);
         if (!stopping_ && writer_.joinable()) {
-            ops_.push_back(StoreOp{source, dedupe_key, std::move(entries), std::move(done)});
+            ops_.push_back(StoreOp{source, std::move(messages), std::move(done)});
             urgent_ = true; // a source waits for the commit
             lock.unlock();
             wake_.notify_one();
@@ -222,27 +229,34 @@ void Outbox::run() {
         std::vector<std::pair<std::string, DeliveryJob>> to_dispatch;
         std::vector<Result> results(batch.size(), Result::stored);
         std::vector<bool> replayed(batch.size(), false);
+        std::vector<size_t> repeated(batch.size(), 0);
         try {
             writer_store_->begin();
             for (size_t i = 0; i < batch.size(); ++i) {
                 Op &op = batch[i];
                 if (auto *s = std::get_if<StoreOp>(&op)) {
-                    if (!s->dedupe_key.empty() &&
-                        writer_store_->seen_before(s->source, s->dedupe_key, now - settings_.dedupe_window.count(), now)) {
-                        results[i] = Result::duplicate;
-                        continue;
-                    }
-                    for (auto &e : s->entries) {
-                        if (!e.held.empty()) {
-                            writer_store_->hold(e.destination, e.job, e.held, now);
-                            held_.add();
-                            spdlog::info("message {} for {} is held for approval: {} (see `relais held list`)",
-                                         e.job.message.id, e.destination, e.held);
+                    size_t repeats = 0;
+                    for (auto &m : s->messages) {
+                        if (!m.dedupe_key.empty() &&
+                            writer_store_->seen_before(s->source, m.dedupe_key, now - settings_.dedupe_window.count(),
+                                                       now)) {
+                            ++repeats;
                             continue;
                         }
-                        e.job.seq = writer_store_->enqueue(e.destination, e.job, now, &e.message_json);
-                        to_dispatch.emplace_back(e.destination, e.job);
+                        for (auto &e : m.entries) {
+                            if (!e.held.empty()) {
+                                writer_store_->hold(e.destination, e.job, e.held, now);
+                                held_.add();
+                                spdlog::info("message {} for {} is held for approval: {} (see `relais held list`)",
+                                             e.job.message.id, e.destination, e.held);
+                                continue;
+                            }
+                            e.job.seq = writer_store_->enqueue(e.destination, e.job, now, &e.message_json);
+                            to_dispatch.emplace_back(e.destination, e.job);
+                        }
                     }
+                    repeated[i] = repeats;
+                    if (repeats && repeats == s->messages.size()) results[i] = Result::duplicate;
                 } else if (auto *d = std::get_if<DeliveredOp>(&op)) {
                     writer_store_->remove(d->seq);
                     if (!d->destination_native.empty() && !d->source.empty())
@@ -284,7 +298,7 @@ void Outbox::run() {
         for (auto &[dest, job] : to_dispatch) dispatch_(dest, std::move(job));
         for (size_t i = 0; i < batch.size(); ++i) {
             if (auto *s = std::get_if<StoreOp>(&batch[i])) {
-                if (results[i] == Result::duplicate) duplicates_.add();
+                duplicates_.add(static_cast<double>(repeated[i]));
                 answer(*s, results[i]);
             }
             if (auto *r = std::get_if<ReplayOp>(&batch[i])) r->done.set_value(replayed[i]);

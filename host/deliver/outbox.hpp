@@ -59,6 +59,13 @@ public:
     using StoreDone = std::function<void(Result)>;
     void store_async(const std::string &source, const std::string &dedupe_key, std::vector<Entry> entries,
                      StoreDone done);
+    // Several messages of one source, in order, in the same commit: all stored or none. The result is
+    // `duplicate` only when every one of them was.
+    struct Keyed {
+        std::string dedupe_key;
+        std::vector<Entry> entries;
+    };
+    void store_async(const std::string &source, std::vector<Keyed> messages, StoreDone done);
 
     // Outcomes, from delivery threads; written asynchronously (a crash before the write means a redelivery,
     // which the delivery key makes harmless).
@@ -80,8 +87,8 @@ public:
 
 private:
     struct StoreOp {
-        std::string source, dedupe_key;
-        std::vector<Entry> entries;
+        std::string source;
+        std::vector<Keyed> messages;
         StoreDone done;
     };
     struct DeliveredOp {

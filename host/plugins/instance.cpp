@@ -57,27 +57,59 @@ void PluginInstance::stop() {
     state_ = "stopped";
 }
 
-void PluginInstance::emit(const relais_message *m, HostServices::Emitted done) {
-    if (!m) return done(RELAIS_E_INVALID);
-    if (!emitting_ || !services_.emit) return done(RELAIS_E_STOPPING);
+namespace {
+// `done` is called exactly once, also when accepting throws before the message reaches the outbox.
+struct Once {
+    HostServices::Emitted done;
+    std::atomic<bool> called{false};
+    void operator()(int r) {
+        if (!called.exchange(true)) done(r);
+    }
+};
+} // namespace
+
+bool PluginInstance::may_emit(HostServices::Emitted &done) {
+    if (!emitting_ || !services_.emit) {
+        done(RELAIS_E_STOPPING);
+        return false;
+    }
     if (!(plugin_.info->capabilities & RELAIS_CAP_SOURCE)) {
         spdlog::warn("[{}] emitted a message but plugin {} is not declared a source; ignored", id(), plugin_.name);
-        return done(RELAIS_E_INVALID);
+        done(RELAIS_E_INVALID);
+        return false;
     }
-    // `done` is called exactly once, also when accepting throws before the message reaches the outbox.
-    struct Once {
-        HostServices::Emitted done;
-        std::atomic<bool> called{false};
-        void operator()(int r) {
-            if (!called.exchange(true)) done(r);
-        }
-    };
+    return true;
+}
+
+void PluginInstance::emit(const relais_message *m, HostServices::Emitted done) {
+    if (!m) return done(RELAIS_E_INVALID);
+    if (!may_emit(done)) return;
     auto once = std::make_shared<Once>();
     once->done = std::move(done);
     try {
         services_.emit(config_.id, from_c(*m), [once](int r) { (*once)(r); });
     } catch (const std::exception &e) {
         spdlog::error("[{}] could not accept a message: {}", id(), e.what());
+        (*once)(RELAIS_E_STORAGE);
+    }
+}
+
+void PluginInstance::emit_batch(const relais_message *const *ms, size_t count, HostServices::Emitted done) {
+    if (count == 0) return done(RELAIS_OK);
+    if (!ms) return done(RELAIS_E_INVALID);
+    for (size_t i = 0; i < count; ++i)
+        if (!ms[i]) return done(RELAIS_E_INVALID);
+    if (!may_emit(done)) return;
+    if (!services_.emit_batch) return done(RELAIS_E_STOPPING);
+    auto once = std::make_shared<Once>();
+    once->done = std::move(done);
+    try {
+        std::vector<Message> messages;
+        messages.reserve(count);
+        for (size_t i = 0; i < count; ++i) messages.push_back(from_c(*ms[i]));
+        services_.emit_batch(config_.id, std::move(messages), [once](int r) { (*once)(r); });
+    } catch (const std::exception &e) {
+        spdlog::error("[{}] could not accept a batch of {} message(s): {}", id(), count, e.what());
         (*once)(RELAIS_E_STORAGE);
     }
 }
@@ -251,6 +283,12 @@ const relais_host_api &PluginInstance::api() {
                 return;
             }
             self(h)->emit(m, [done, user](int r) { done(user, r); });
+        };
+        a.emit_batch = [](relais_host *h, const relais_message *const *ms, size_t count) -> int {
+            std::promise<int> stored;
+            auto result = stored.get_future();
+            self(h)->emit_batch(ms, count, [&stored](int r) { stored.set_value(r); });
+            return result.get();
         };
         a.log = [](relais_host *h, int32_t level, relais_str text) {
             auto lvl = level <= RELAIS_LOG_DEBUG  ? spdlog::level::debug

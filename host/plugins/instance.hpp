@@ -27,6 +27,8 @@ struct HostServices {
     // Receives what the instance emits and calls `done` with a RELAIS_* code once it is stored (or refused).
     using Emitted = std::function<void(int result)>;
     std::function<void(const std::string &instance, Message &&message, Emitted done)> emit;
+    // The same for several messages, stored in one commit, all or none.
+    std::function<void(const std::string &instance, std::vector<Message> &&messages, Emitted done)> emit_batch;
     std::string data_dir; // the instances' folders are created below it
 };
 
@@ -43,6 +45,8 @@ public:
     void stop();
     // What the plugin's emit and emit_async call: checks, then hands the message to the host's emit service.
     void emit(const relais_message *message, HostServices::Emitted done);
+    // What the plugin's emit_batch calls: the same checks, then the host's emit_batch service.
+    void emit_batch(const relais_message *const *messages, size_t count, HostServices::Emitted done);
 
     // `reply_to`: the native id, on this instance's network, of the message this one answers or edits.
     DeliveryOutcome deliver(const DeliveryJob &job, const std::string &reply_to = {});
@@ -65,6 +69,8 @@ public:
     YAML::Node config_node(const std::string &path) const;
 
 private:
+    // Whether the instance may emit now; if not, `done` has been told why.
+    bool may_emit(HostServices::Emitted &done);
     static const relais_host_api &api();
     static PluginInstance *self(relais_host *h) { return reinterpret_cast<PluginInstance *>(h); }
     relais_host *handle() { return reinterpret_cast<relais_host *>(this); }

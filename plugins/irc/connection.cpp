@@ -584,49 +584,86 @@ void Connection::finish(const std::shared_ptr<Batch> &batch, bool ok, const std:
     batch->cv.notify_all();
 }
 
-SendOutcome Connection::send(const std::string &target, const std::string &text, std::chrono::milliseconds wait) {
-    auto deadline = std::chrono::steady_clock::now() + wait;
+std::optional<SendOutcome> Connection::wait_ready(const std::string &target,
+                                                  std::chrono::steady_clock::time_point deadline, uint64_t &session) {
     bool channel = is_channel(target);
     std::string key = irc_lower(target);
-    uint64_t session;
-    {
-        std::unique_lock lock(mutex_);
-        if (stopping_ || !started_) return {SendStatus::stopped, "the connector is stopping"};
-        if (channel && std::none_of(channels_.begin(), channels_.end(),
-                                    [&](const std::string &c) { return irc_lower(c) == key; })) {
-            channels_.push_back(target);
-            if (registered_) asio::post(io_, [this, target] { join(target); });
-        }
-        cv_.wait_until(lock, deadline, [&] {
-            return stopping_ || (registered_ && (!channel || joined_.count(key) || refused_.count(key)));
-        });
-        if (stopping_) return {SendStatus::stopped, "the connector is stopping"};
-        if (!registered_) return {SendStatus::not_connected, "not connected to " + where() + " yet"};
-        if (channel && !joined_.count(key)) {
-            auto it = refused_.find(key);
-            if (it != refused_.end()) return {SendStatus::refused, it->second};
-            return {SendStatus::not_joined, "not in " + target + " yet"};
-        }
-        session = ready_session_;
+    std::unique_lock lock(mutex_);
+    if (stopping_ || !started_) return SendOutcome{SendStatus::stopped, "the connector is stopping"};
+    if (channel && std::none_of(channels_.begin(), channels_.end(),
+                                [&](const std::string &c) { return irc_lower(c) == key; })) {
+        channels_.push_back(target);
+        if (registered_) asio::post(io_, [this, target] { join(target); });
     }
-    std::vector<std::string> pieces = split_text(text, text_budget(target));
-    if (pieces.empty()) return {SendStatus::written, "nothing to send", 0};
-    auto batch = std::make_shared<Batch>();
-    size_t count = pieces.size();
-    batch->remaining = count;
-    asio::post(io_, [this, batch, session, target, pieces = std::move(pieces)] {
-        if (session != session_ || !open_) return finish(batch, false, "the connection was lost");
-        for (const auto &piece : pieces) data_.push_back({format_line("PRIVMSG", {target, piece}), batch});
-        pump();
+    cv_.wait_until(lock, deadline, [&] {
+        return stopping_ || (registered_ && (!channel || joined_.count(key) || refused_.count(key)));
     });
-    std::unique_lock lock(batch->mutex);
-    if (!batch->cv.wait_until(lock, deadline, [&] { return batch->finished; })) {
-        batch->cancelled = true;
-        return {SendStatus::timed_out,
-                "not written within " + std::to_string(wait.count() / 1000) + " s (flood-control queue too long?)"};
+    if (stopping_) return SendOutcome{SendStatus::stopped, "the connector is stopping"};
+    if (!registered_) return SendOutcome{SendStatus::not_connected, "not connected to " + where() + " yet"};
+    if (channel && !joined_.count(key)) {
+        auto it = refused_.find(key);
+        if (it != refused_.end()) return SendOutcome{SendStatus::refused, it->second};
+        return SendOutcome{SendStatus::not_joined, "not in " + target + " yet"};
     }
-    if (batch->failed) return {SendStatus::lost, batch->why};
-    return {SendStatus::written, {}, count};
+    session = ready_session_;
+    return std::nullopt;
+}
+
+SendOutcome Connection::send(const std::string &target, const std::string &text, std::chrono::milliseconds wait) {
+    std::vector<SendOutcome> outcomes = send_all({{target, text}}, wait);
+    return outcomes.front();
+}
+
+std::vector<SendOutcome> Connection::send_all(const std::vector<Outgoing> &texts, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::vector<std::shared_ptr<Batch>> batches; // one a text queued, in order
+    std::vector<size_t> line_counts;
+    std::vector<Pending> lines;
+    std::optional<SendOutcome> stopped_at; // why the text after the queued ones was not queued
+    uint64_t session = 0;
+    for (const Outgoing &out : texts) {
+        uint64_t ready_in = 0;
+        stopped_at = wait_ready(out.target, deadline, ready_in);
+        if (!stopped_at && !batches.empty() && ready_in != session)
+            stopped_at = SendOutcome{SendStatus::lost, "the connection was lost"};
+        if (stopped_at) break;
+        session = ready_in;
+        std::vector<std::string> pieces = split_text(out.text, text_budget(out.target));
+        auto batch = std::make_shared<Batch>();
+        batch->remaining = pieces.size();
+        batch->finished = pieces.empty();
+        for (const auto &piece : pieces) lines.push_back({format_line("PRIVMSG", {out.target, piece}), batch});
+        batches.push_back(std::move(batch));
+        line_counts.push_back(pieces.size());
+    }
+    if (!lines.empty()) {
+        asio::post(io_, [this, session, lines = std::move(lines)]() mutable {
+            if (session != session_ || !open_) {
+                for (const auto &l : lines) finish(l.batch, false, "the connection was lost");
+                return;
+            }
+            for (auto &l : lines) data_.push_back(std::move(l));
+            pump();
+        });
+    }
+    std::vector<SendOutcome> outcomes;
+    for (size_t i = 0; i < batches.size(); ++i) {
+        Batch &b = *batches[i];
+        std::unique_lock lock(b.mutex);
+        bool finished = b.cv.wait_until(lock, deadline, [&] { return b.finished; });
+        if (finished && !b.failed) {
+            outcomes.push_back({SendStatus::written, {}, line_counts[i]});
+            continue;
+        }
+        for (size_t j = i; j < batches.size(); ++j) batches[j]->cancelled = true;
+        if (!finished)
+            outcomes.push_back({SendStatus::timed_out, "not written within " + std::to_string(wait.count() / 1000) +
+                                                           " s (flood-control queue too long?)"});
+        else outcomes.push_back({SendStatus::lost, b.why});
+        return outcomes;
+    }
+    if (stopped_at) outcomes.push_back(*stopped_at);
+    return outcomes;
 }
 
 size_t Connection::text_budget(const std::string &target) const {

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -66,6 +67,14 @@ public:
     // was written to the socket, or why not. Waits at most `wait` for the connection and the channel to be ready.
     SendOutcome send(const std::string &target, const std::string &text, std::chrono::milliseconds wait);
 
+    // The same for several texts, queued together and in order: one wait for the server to confirm them all, not a
+    // wait each. The outcomes come in order, up to and including the first text not written; the texts after it
+    // were taken back from the queue (those already written may show once more when they are sent again).
+    struct Outgoing {
+        std::string target, text;
+    };
+    std::vector<SendOutcome> send_all(const std::vector<Outgoing> &texts, std::chrono::milliseconds wait);
+
     // The bytes of text one PRIVMSG to target may carry, so that the line the server relays fits 512 bytes.
     size_t text_budget(const std::string &target) const;
 
@@ -83,6 +92,11 @@ private:
         std::shared_ptr<Batch> batch;
     };
     using tcp = boost::asio::ip::tcp;
+
+    // On the sender's thread: waits until `target` can be written to (connected, the channel joined). Nothing when
+    // ready, with the connection's session; else why not.
+    std::optional<SendOutcome> wait_ready(const std::string &target, std::chrono::steady_clock::time_point deadline,
+                                          uint64_t &session);
 
     // All of these run on the connection's thread.
     void connect();

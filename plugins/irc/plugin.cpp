@@ -4,11 +4,13 @@
 
 #include <relais/plugin.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace relais::irc {
 
@@ -37,23 +39,40 @@ public:
         if (connection_) connection_->stop();
     }
 
-    DeliverResult deliver(const Message &m, const Delivery &d) override {
-        if (!connection_) return DeliverResult::retry("the irc connector is not started", 1000);
-        std::string target = d.channel.empty() ? config_.default_channel : d.channel;
-        if (target.empty())
-            return DeliverResult::failed("no channel to send to: route to this instance as instance/#channel or set "
-                                         "`channel` in its config");
-        const std::string &text = d.rendered.empty() ? m.text : d.rendered;
-        SendOutcome out = connection_->send(target, text, std::chrono::milliseconds(config_.send_timeout_ms));
-        switch (out.status) {
-        case SendStatus::written:
-            host().counter_add("lines_sent", static_cast<double>(out.lines));
-            host().counter_add("messages_sent");
-            return DeliverResult::ok();
-        case SendStatus::refused: return DeliverResult::retry(out.detail, 60'000);
-        case SendStatus::stopped: return DeliverResult::retry(out.detail, 1000);
-        default: return DeliverResult::retry(out.detail, 1000);
+    DeliverResult deliver(const Message &m, const Delivery &d) override { return deliver_batch({{m, d}}).front(); }
+
+    // A backlog goes to the flood-control queue at once and waits for one confirmation from the server, not one a
+    // message: the server answers a PING after every line before it.
+    std::vector<DeliverResult> deliver_batch(const std::vector<BatchItem> &items) {
+        if (!connection_) return {DeliverResult::retry("the irc connector is not started", 1000)};
+        std::vector<Connection::Outgoing> texts;
+        texts.reserve(items.size());
+        for (const BatchItem &item : items) {
+            std::string target = item.delivery.channel.empty() ? config_.default_channel : item.delivery.channel;
+            if (target.empty()) break; // answered below, after those before it
+            texts.push_back({std::move(target),
+                             item.delivery.rendered.empty() ? item.message.text : item.delivery.rendered});
         }
+        std::vector<DeliverResult> results;
+        if (!texts.empty()) {
+            for (const SendOutcome &out :
+                 connection_->send_all(texts, std::chrono::milliseconds(config_.send_timeout_ms))) {
+                switch (out.status) {
+                case SendStatus::written:
+                    host().counter_add("lines_sent", static_cast<double>(out.lines));
+                    host().counter_add("messages_sent");
+                    results.push_back(DeliverResult::ok());
+                    continue;
+                case SendStatus::refused: results.push_back(DeliverResult::retry(out.detail, 60'000)); break;
+                default: results.push_back(DeliverResult::retry(out.detail, 1000)); break;
+                }
+                return results; // the first not written: the host offers the rest again
+            }
+        }
+        if (results.size() < items.size())
+            results.push_back(DeliverResult::failed("no channel to send to: route to this instance as "
+                                                    "instance/#channel or set `channel` in its config"));
+        return results;
     }
 
 private:
@@ -89,27 +108,40 @@ private:
         }
     }
 
-    // Hands the waiting messages to the host, oldest first; stops at the first one it does not accept.
+    // Hands the waiting messages to the host, oldest first: all that waited, in one batch (one commit), while the
+    // connection reads on. One batch at a time, so a refused batch is offered again before anything read after it.
     bool flush() {
         for (;;) {
-            Message m;
+            std::vector<Message> batch;
             {
                 std::lock_guard lock2(mutex_);
                 if (stopped_ || pending_.empty()) return true;
-                m = pending_.front();
+                const size_t n = std::min(pending_.size(), max_emit_batch);
+                batch.reserve(n);
+                for (size_t i = 0; i < n; ++i) {
+                    batch.push_back(std::move(pending_.front()));
+                    pending_.pop_front();
+                }
             }
-            int rc = host().emit(m);
-            if (rc != RELAIS_OK) {
-                if (!warned_) host().log_warn("irc: the host did not accept a message from " + m.channel +
-                                              " (code " + std::to_string(rc) + "); keeping it and trying again");
-                warned_ = true;
-                return false;
+            size_t accepted = 0;
+            int rc = host().emit_batch(batch, &accepted);
+            if (rc == RELAIS_OK) {
+                warned_ = false;
+                continue;
             }
-            warned_ = false;
-            std::lock_guard lock2(mutex_);
-            if (!pending_.empty()) pending_.pop_front();
+            {
+                std::lock_guard lock2(mutex_); // back in front, in order, what the host did not take
+                for (size_t i = batch.size(); i > accepted; --i) pending_.push_front(std::move(batch[i - 1]));
+            }
+            if (!warned_) host().log_warn("irc: the host did not accept " + std::to_string(batch.size() - accepted) +
+                                          " message(s) read on IRC (code " + std::to_string(rc) +
+                                          "); keeping them and trying again");
+            warned_ = true;
+            return false;
         }
     }
+
+    static constexpr size_t max_emit_batch = 256;
 
     IrcConfig config_;
     std::unique_ptr<Connection> connection_;

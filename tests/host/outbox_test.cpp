@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -113,6 +114,43 @@ TEST_CASE("store_async answers after the commit, in the order of the calls, and 
         CHECK(r == Outbox::Result::failed);
     });
     CHECK(called); // on the caller's thread, before store_async returned
+}
+
+TEST_CASE("a batch of messages is stored in one commit, in order, and repeats inside it are skipped") {
+    Metrics metrics;
+    Outbox outbox({fresh_path("relais-outbox-test-7.db")}, metrics);
+    Collected got;
+    outbox.start([&](const std::string &d, DeliveryJob j) { got.add(d, std::move(j)); });
+    REQUIRE(outbox.store("inbox", "n:0", {{"team", job("m0", "0")}}) == Outbox::Result::stored);
+    const double commits = metrics.value("relais_outbox_commits_total");
+
+    auto store_batch = [&](std::vector<std::pair<std::string, std::string>> keyed_texts) {
+        std::vector<Outbox::Keyed> batch;
+        for (auto &[key, text] : keyed_texts) {
+            std::vector<Outbox::Entry> entries;
+            entries.emplace_back("team", job(text));
+            entries.emplace_back("archive", job(text));
+            batch.push_back({key, std::move(entries)});
+        }
+        std::promise<Outbox::Result> result;
+        auto future = result.get_future();
+        outbox.store_async("inbox", std::move(batch), [&](Outbox::Result r) { result.set_value(r); });
+        return future.get();
+    };
+    // n:0 was stored before, n:2 comes twice: each is stored once.
+    CHECK(store_batch({{"n:1", "m1"}, {"n:0", "m0 again"}, {"n:2", "m2"}, {"n:2", "m2 again"}, {"", "m3"}}) ==
+          Outbox::Result::stored);
+    CHECK(metrics.value("relais_outbox_commits_total") == commits + 1);
+    CHECK(metrics.value("relais_messages_duplicate_total") == 2);
+    std::vector<std::string> order;
+    for (const auto &[destination, j] : got.jobs) order.push_back(destination + ":" + j.message.text);
+    CHECK(order == std::vector<std::string>{"team:m0", "team:m1", "archive:m1", "team:m2", "archive:m2", "team:m3",
+                                            "archive:m3"});
+    for (size_t i = 1; i < got.jobs.size(); ++i) CHECK(got.jobs[i - 1].second.seq < got.jobs[i].second.seq);
+
+    CHECK(store_batch({{"n:1", "m1 later"}, {"n:2", "m2 later"}}) == Outbox::Result::duplicate); // all repeats
+    CHECK(got.jobs.size() == 7);
+    outbox.stop();
 }
 
 TEST_CASE("ids are mapped across networks and our own posts are recognised") {

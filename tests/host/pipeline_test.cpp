@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
+#include <filesystem>
+#include <future>
 #include <mutex>
 
 using namespace relais;
@@ -177,4 +179,55 @@ TEST_CASE("a backlog leaves in batches, in order, a failure in a batch is retrie
     CHECK(batch_sizes[0] == 10);
     CHECK(batch_sizes[1] == 4);
     CHECK(rec.attempts == 2); // m5 retried through deliver(), and the reply
+}
+
+TEST_CASE("a batch a source emits is routed message by message and stored in one commit, in order") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from(R"(  - name: all
+    from: feed
+    do: [{ relay: { to: team } }]
+  - name: spam
+    when: { keywords: [casino] }
+    do: [drop]
+)", d);
+    REQUIRE(d.empty());
+    const auto path = std::filesystem::temp_directory_path() / "relais-pipeline-batch.db";
+    for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+    Metrics metrics;
+    Outbox outbox({path.string()}, metrics);
+    Pipeline p(std::move(t), metrics, &outbox);
+    Recorder rec;
+    p.add_destination("team", std::make_unique<DestinationQueue>(
+                                  "team", [&](const DeliveryJob &j) { return rec.deliver(j); },
+                                  RetryPolicy{10, std::chrono::milliseconds(1), std::chrono::milliseconds(5)}, metrics));
+    outbox.start([&](const std::string &destination, DeliveryJob job) { p.dispatch(destination, std::move(job)); });
+    p.start_delivery();
+
+    auto accept_batch = [&](std::vector<Message> batch) {
+        std::promise<int> accepted;
+        auto result = accepted.get_future();
+        p.accept_batch_async("feed", std::move(batch), [&](int r) { accepted.set_value(r); });
+        return result.get();
+    };
+    const double commits = metrics.value("relais_outbox_commits_total");
+    std::vector<Message> batch;
+    for (int i = 0; i < 50; ++i) batch.push_back(text(i == 20 ? "win at the casino" : "line " + std::to_string(i)));
+    batch[30].native_id = batch[31].native_id = "same"; // a repeat inside the batch: relayed once
+    REQUIRE(accept_batch(std::move(batch)) == RELAIS_OK);
+    CHECK(metrics.value("relais_outbox_commits_total") == commits + 1);
+    REQUIRE(rec.wait_for(48));
+    std::vector<std::string> order;
+    for (const auto &j : rec.delivered) order.push_back(j.message.text);
+    std::vector<std::string> expected;
+    for (int i = 0; i < 50; ++i)
+        if (i != 20 && i != 31) expected.push_back("line " + std::to_string(i));
+    CHECK(order == expected);
+    CHECK(metrics.value("relais_messages_received_total", {{"source", "feed"}}) == 50);
+
+    CHECK(accept_batch({text("casino only"), text("another casino")}) == RELAIS_OK); // all dropped: nothing stored
+    CHECK(accept_batch({}) == RELAIS_OK);
+    p.close_intake();
+    CHECK(accept_batch({text("late")}) == RELAIS_E_STOPPING);
+    CHECK(p.drain(std::chrono::seconds(1)) == 0);
+    outbox.stop();
 }

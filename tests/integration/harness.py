@@ -212,11 +212,21 @@ class Sink:
         self.answers = []
         self.port = port
         self.server = None
+        self.holder = None
         if start:
             self.start()
+        else:
+            # Nothing listens yet (connection refused), but the port stays ours: other tests running in parallel
+            # pick free ports too, and one of their servers must not answer in its place meanwhile.
+            self.holder = socket.socket()  # without SO_REUSEADDR: no other socket may bind it
+            self.holder.bind(("127.0.0.1", port))
+            self.port = self.holder.getsockname()[1]
 
     def start(self):
         sink = self
+        if self.holder:
+            self.holder.close()
+            self.holder = None
 
         class Handler(http_server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -270,6 +280,9 @@ class Sink:
             return [json.loads(b) for _, _, b in self.received]
 
     def close(self):
+        if self.holder:
+            self.holder.close()
+            self.holder = None
         if self.server:
             self.server.shutdown()
             self.server.server_close()

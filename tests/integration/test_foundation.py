@@ -206,8 +206,8 @@ routes:
 class AbiChecks(unittest.TestCase):
     def test_plugins_lists_refusals_with_both_abi_versions(self):
         out = relais("plugins", "--plugin-dir", FIXTURE_DIR)
-        self.assertIn("relais-abi-major-2.so: built for plugin ABI 2.0, but this host speaks ABI 1.2", out.stdout)
-        self.assertIn("relais-abi-minor-newer.so: built for plugin ABI 1.3, newer than this host's ABI 1.2", out.stdout)
+        self.assertIn("relais-abi-major-2.so: built for plugin ABI 2.0, but this host speaks ABI 1.3", out.stdout)
+        self.assertIn("relais-abi-minor-newer.so: built for plugin ABI 1.4, newer than this host's ABI 1.3", out.stdout)
         self.assertIn("relais-not-a-plugin.so: not a Relais plugin", out.stdout)
         self.assertRegex(out.stdout, r"abi-minor-older\s+1\.0\.0\s+1\.0")
         self.assertEqual(out.returncode, 1)
@@ -220,7 +220,7 @@ class AbiChecks(unittest.TestCase):
         d.stop()
         self.assertNotEqual(code, 0)
         self.assertIn("unknown plugin 'abi-major-2': it was refused: built for plugin ABI 2.0, but this host speaks "
-                      "ABI 1.2", d.logs())
+                      "ABI 1.3", d.logs())
 
 
 class ApiBridge(unittest.TestCase):

@@ -290,3 +290,65 @@ TEST_CASE("messages the host does not accept are kept and offered again, in orde
     CHECK(got[0].text == "one");
     CHECK(got[1].text == "two");
 }
+
+TEST_CASE("what is read while the host stores goes to it as one batch, in order, or line by line to an older host") {
+    const bool batches = GENERATE(true, false);
+    Peer peer;
+    FakeHost host(relais_plugin_entry(), base_config(peer.port()));
+    host.offer_emit_batch(batches);
+    host.start();
+    register_client(peer);
+    peer.send(":srv 001 relais :Welcome");
+    REQUIRE(peer.expect("JOIN #a"));
+    host.fail_emits(RELAIS_E_STORAGE); // the host is busy: lines wait in the connector
+    for (int i = 0; i < 300; ++i) peer.send(":alice!a@h PRIVMSG #a :line " + std::to_string(i));
+    REQUIRE(eventually([&] { return host.metric("messages_received") == 300; }));
+    host.fail_emits(RELAIS_OK);
+    REQUIRE(eventually([&] { return host.emitted().size() == 300; }));
+    auto got = host.emitted();
+    for (int i = 0; i < 300; ++i) CHECK(got[i].text == "line " + std::to_string(i));
+    if (batches) CHECK(host.emit_batch_sizes() == std::vector<size_t>{256, 44}); // at most 256 a commit
+    else CHECK(host.emit_batch_sizes().empty());
+}
+
+TEST_CASE("a backlog of deliveries is written in one go and confirmed by one PING, and a refusal stops the batch") {
+    Peer peer;
+    FakeHost host(relais_plugin_entry(), base_config(peer.port(), {{"channels.1", "#closed"}, {"burst", "100"}}));
+    host.start();
+    register_client(peer);
+    peer.send(":srv 001 relais :Welcome");
+    REQUIRE(peer.expect("JOIN #a"));
+    REQUIRE(peer.expect("JOIN #closed"));
+    peer.send(":relais!~relais@127.0.0.1 JOIN :#a");
+    peer.send(":srv 474 relais #closed :Cannot join channel (+b)");
+    REQUIRE(eventually([&] { return logged(host, "cannot join #closed"); }));
+
+    std::vector<relais::BatchItem> items;
+    for (int i = 0; i < 20; ++i) {
+        Message m;
+        m.text = "backlog " + std::to_string(i);
+        items.push_back({m, {"#a", "", "k" + std::to_string(i), 1, ""}});
+    }
+    const int pings_before = peer.pings();
+    auto results = std::async(std::launch::async, [&] { return host.deliver_batch(items); });
+    for (int i = 0; i < 20; ++i) CHECK(peer.expect("PRIVMSG #a :backlog " + std::to_string(i)));
+    peer.serve_until([&] { return results.wait_for(0ms) == std::future_status::ready; });
+    auto delivered = results.get();
+    REQUIRE(delivered.size() == 20);
+    for (const auto &r : delivered) CHECK(r.status == RELAIS_DELIVERED);
+    CHECK(peer.pings() - pings_before <= 2); // not one a message
+    CHECK(host.metric("messages_sent") == 20);
+
+    items[2].delivery.channel = "#closed"; // the third cannot go: the first two do, the rest are offered again
+    auto partial = std::async(std::launch::async, [&] { return host.deliver_batch(items); });
+    CHECK(peer.expect("PRIVMSG #a :backlog 0"));
+    CHECK(peer.expect("PRIVMSG #a :backlog 1"));
+    peer.serve_until([&] { return partial.wait_for(0ms) == std::future_status::ready; });
+    auto stopped = partial.get();
+    REQUIRE(stopped.size() == 3);
+    CHECK(stopped[0].status == RELAIS_DELIVERED);
+    CHECK(stopped[1].status == RELAIS_DELIVERED);
+    CHECK(stopped[2].status == RELAIS_RETRY);
+    CHECK(stopped[2].error.find("474") != std::string::npos);
+    CHECK_FALSE(peer.line(200ms)); // nothing after the refusal was written
+}

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define RELAIS_ABI_MAJOR 1
-#define RELAIS_ABI_MINOR 2
+#define RELAIS_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define RELAIS_EXPORT __declspec(dllexport)
@@ -173,6 +173,14 @@ typedef struct relais_host_api {
      * stop() returned, never after destroy(): keep what `user` points to until then. The messages one thread
      * emits this way are stored in the order of its calls. */
     void (*emit_async)(relais_host *host, const relais_message *message, relais_emit_done_fn done, void *user);
+
+    /* Since ABI 1.3 (offered as emit_async is). emit() for `count` messages at once, in the order given: they are
+     * stored in one commit, all or none, and emit_batch returns once that is done. RELAIS_OK: the host answers for
+     * every one of them (the rules may have dropped some, or found repeats). On a negative result none was
+     * stored: the plugin keeps them all and offers them again, in the same order. A source reading a stream (an
+     * IRC channel) hands over what it has read as one batch while it reads on, one batch at a time: many lines
+     * share a commit, and a refusal can never put a later line before an earlier one. */
+    int (*emit_batch)(relais_host *host, const relais_message *const *messages, size_t count);
 } relais_host_api;
 
 /* What the host asks a sink to deliver, besides the message itself. */

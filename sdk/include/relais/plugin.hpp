@@ -227,6 +227,31 @@ public:
                api_->emit_async != nullptr;
     }
 
+    // emit() for several messages at once, in order, stored in one commit: RELAIS_OK when all are accepted, and
+    // `accepted` (when given) is how many of the first the host answers for; keep the others and offer them again
+    // later, in order. A host older than ABI 1.3 takes them one emit() at a time, stopping at the first refusal.
+    int emit_batch(const std::vector<Message> &ms, size_t *accepted = nullptr) const {
+        size_t done = 0;
+        int rc = RELAIS_OK;
+        if (has_emit_batch()) {
+            std::vector<std::unique_ptr<MessageView>> views; // a view points into itself: never moved
+            views.reserve(ms.size());
+            std::vector<const relais_message *> pointers;
+            pointers.reserve(ms.size());
+            for (const Message &m : ms) pointers.push_back(views.emplace_back(std::make_unique<MessageView>(m))->get());
+            rc = api_->emit_batch(host_, pointers.data(), pointers.size());
+            done = rc == RELAIS_OK ? ms.size() : 0;
+        } else {
+            while (done < ms.size() && (rc = emit(ms[done])) == RELAIS_OK) ++done;
+        }
+        if (accepted) *accepted = done;
+        return rc;
+    }
+    bool has_emit_batch() const {
+        return api_->struct_size >= offsetof(relais_host_api, emit_batch) + sizeof(api_->emit_batch) &&
+               api_->emit_batch != nullptr;
+    }
+
     void log(relais_log_level level, std::string_view text) const { api_->log(host_, level, to_c(text)); }
     void log_debug(std::string_view text) const { log(RELAIS_LOG_DEBUG, text); }
     void log_info(std::string_view text) const { log(RELAIS_LOG_INFO, text); }

@@ -54,6 +54,15 @@ public:
             }
             done(user, result);
         };
+        // All or none, as the host stores a batch in one commit.
+        api_.emit_batch = [](relais_host *h, const relais_message *const *ms, size_t count) -> int {
+            auto *s = self(h);
+            std::lock_guard lock(s->mutex_);
+            if (s->emit_result_ != RELAIS_OK) return s->emit_result_;
+            s->emit_batch_sizes_.push_back(count);
+            for (size_t i = 0; i < count; ++i) s->record_emit(*ms[i]);
+            return RELAIS_OK;
+        };
         api_.log = [](relais_host *h, int32_t level, relais_str text) {
             std::lock_guard lock(self(h)->mutex_);
             self(h)->logs_.emplace_back(level, to_string(text));
@@ -206,9 +215,18 @@ public:
     std::map<std::string, std::string> &kv() { return kv_; }
     // Makes the next emits fail with `code` (e.g. RELAIS_E_STORAGE), to test that the plugin keeps the message.
     void fail_emits(int code) { emit_result_ = code; }
-    // Acts as a host older than ABI 1.2, without emit_async (the C++ layer's emit_async then waits in emit).
+    // Acts as a host older than ABI 1.2, without emit_async nor emit_batch (the C++ layer then uses emit).
     void offer_emit_async(bool offered) {
         api_.struct_size = offered ? sizeof(relais_host_api) : offsetof(relais_host_api, emit_async);
+    }
+    // Acts as a host older than ABI 1.3, without emit_batch (the C++ layer's emit_batch then emits one by one).
+    void offer_emit_batch(bool offered) {
+        api_.struct_size = offered ? sizeof(relais_host_api) : offsetof(relais_host_api, emit_batch);
+    }
+    // The size of each emit_batch() call the plugin made, in order.
+    std::vector<size_t> emit_batch_sizes() const {
+        std::lock_guard lock(mutex_);
+        return emit_batch_sizes_;
     }
     // emit_async's answers wait for answer_emits(), as the host's wait for the commit: to test what a plugin does
     // meanwhile. answer_emits() gives the held answers, oldest first, and returns how many.
@@ -281,11 +299,14 @@ private:
         auto *s = self(h);
         std::lock_guard lock(s->mutex_);
         if (s->emit_result_ != RELAIS_OK) return s->emit_result_;
-        Message msg = from_c(*m);
-        msg.source = s->instance_id_;
-        msg.network = s->info_->name;
-        s->emitted_.push_back(std::move(msg));
+        s->record_emit(*m);
         return RELAIS_OK;
+    }
+    void record_emit(const relais_message &m) { // with mutex_ held
+        Message msg = from_c(m);
+        msg.source = instance_id_;
+        msg.network = info_->name;
+        emitted_.push_back(std::move(msg));
     }
 
     const relais_plugin_info *info_;
@@ -296,6 +317,7 @@ private:
     bool started_ = false;
     mutable std::mutex mutex_;
     std::vector<Message> emitted_;
+    std::vector<size_t> emit_batch_sizes_;
     std::vector<std::pair<int32_t, std::string>> logs_;
     std::map<std::string, double> metrics_;
     std::map<std::string, std::string> kv_;
