@@ -66,6 +66,19 @@ struct Once {
         if (!called.exchange(true)) done(r);
     }
 };
+
+// Calls `accept` with a callback that hands its result to `done` once; accepting that throws answers STORAGE.
+template <class Accept>
+void accept_once(const std::string &instance, const std::string &what, HostServices::Emitted done, Accept accept) {
+    auto once = std::make_shared<Once>();
+    once->done = std::move(done);
+    try {
+        accept([once](int r) { (*once)(r); });
+    } catch (const std::exception &e) {
+        spdlog::error("[{}] could not accept {}: {}", instance, what, e.what());
+        (*once)(RELAIS_E_STORAGE);
+    }
+}
 } // namespace
 
 bool PluginInstance::may_emit(HostServices::Emitted &done) {
@@ -84,14 +97,8 @@ bool PluginInstance::may_emit(HostServices::Emitted &done) {
 void PluginInstance::emit(const relais_message *m, HostServices::Emitted done) {
     if (!m) return done(RELAIS_E_INVALID);
     if (!may_emit(done)) return;
-    auto once = std::make_shared<Once>();
-    once->done = std::move(done);
-    try {
-        services_.emit(config_.id, from_c(*m), [once](int r) { (*once)(r); });
-    } catch (const std::exception &e) {
-        spdlog::error("[{}] could not accept a message: {}", id(), e.what());
-        (*once)(RELAIS_E_STORAGE);
-    }
+    accept_once(id(), "a message", std::move(done),
+                [&](HostServices::Emitted stored) { services_.emit(config_.id, from_c(*m), std::move(stored)); });
 }
 
 void PluginInstance::emit_batch(const relais_message *const *ms, size_t count, HostServices::Emitted done) {
@@ -101,17 +108,13 @@ void PluginInstance::emit_batch(const relais_message *const *ms, size_t count, H
         if (!ms[i]) return done(RELAIS_E_INVALID);
     if (!may_emit(done)) return;
     if (!services_.emit_batch) return done(RELAIS_E_STOPPING);
-    auto once = std::make_shared<Once>();
-    once->done = std::move(done);
-    try {
-        std::vector<Message> messages;
-        messages.reserve(count);
-        for (size_t i = 0; i < count; ++i) messages.push_back(from_c(*ms[i]));
-        services_.emit_batch(config_.id, std::move(messages), [once](int r) { (*once)(r); });
-    } catch (const std::exception &e) {
-        spdlog::error("[{}] could not accept a batch of {} message(s): {}", id(), count, e.what());
-        (*once)(RELAIS_E_STORAGE);
-    }
+    accept_once(id(), "a batch of " + std::to_string(count) + " message(s)", std::move(done),
+                [&](HostServices::Emitted stored) {
+                    std::vector<Message> messages;
+                    messages.reserve(count);
+                    for (size_t i = 0; i < count; ++i) messages.push_back(from_c(*ms[i]));
+                    services_.emit_batch(config_.id, std::move(messages), std::move(stored));
+                });
 }
 
 namespace {

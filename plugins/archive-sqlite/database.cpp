@@ -397,19 +397,19 @@ std::vector<Stored> Database::store_batch(const std::vector<ToStore> &items, int
 Stored Database::store_one(const Message &m, const std::string &key, std::string_view target_hint, int64_t now_ms) {
     auto &w = *writer_;
     Stored out;
-    auto duplicate = [&] {
+    auto archived_row = [&]() -> int64_t {
         Using s(w.find_key);
         s->bind(1, key);
-        out.rowid = s->step() ? s->integer(0) : 0;
+        return s->step() ? s->integer(0) : 0;
+    };
+    auto duplicate = [&](int64_t rowid) {
+        out.rowid = rowid;
         out.duplicate = true;
         return out; // nothing was written
     };
     if (m.kind == Kind::edit || m.kind == Kind::remove) {
-        if (!key.empty()) { // look first: a repeated edit must not touch its original again
-            Using s(w.find_key);
-            s->bind(1, key);
-            if (s->step()) return duplicate();
-        }
+        // Look first: a repeated edit must not touch its original again.
+        if (int64_t row = key.empty() ? 0 : archived_row()) return duplicate(row);
         out.applied_to = find_target(m, target_hint);
     }
 
@@ -438,7 +438,7 @@ Stored Database::store_one(const Message &m, const std::string &key, std::string
     } else {
         // A post, reply or reaction; or an edit whose original was never archived, kept so its text is found.
         out.rowid = insert(m, key, true, now_ms);
-        if (out.rowid == 0) return duplicate();
+        if (out.rowid == 0) return duplicate(archived_row());
     }
     return out;
 }

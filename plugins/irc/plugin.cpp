@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -39,20 +40,37 @@ public:
         if (connection_) connection_->stop();
     }
 
-    DeliverResult deliver(const Message &m, const Delivery &d) override { return deliver_batch({{m, d}}).front(); }
+    DeliverResult deliver(const Message &m, const Delivery &d) override {
+        std::vector<Connection::Outgoing> texts;
+        if (auto text = outgoing(m, d)) texts.push_back(std::move(*text));
+        return send(texts, 1).front();
+    }
 
     // A backlog goes to the flood-control queue at once and waits for one confirmation from the server, not one a
     // message: the server answers a PING after every line before it.
     std::vector<DeliverResult> deliver_batch(const std::vector<BatchItem> &items) {
-        if (!connection_) return {DeliverResult::retry("the irc connector is not started", 1000)};
         std::vector<Connection::Outgoing> texts;
         texts.reserve(items.size());
         for (const BatchItem &item : items) {
-            std::string target = item.delivery.channel.empty() ? config_.default_channel : item.delivery.channel;
-            if (target.empty()) break; // answered below, after those before it
-            texts.push_back({std::move(target),
-                             item.delivery.rendered.empty() ? item.message.text : item.delivery.rendered});
+            auto text = outgoing(item.message, item.delivery);
+            if (!text) break; // answered by send(), after those before it
+            texts.push_back(std::move(*text));
         }
+        return send(texts, items.size());
+    }
+
+private:
+    // Where and what to say for one delivery; nothing when it names no channel and the config has none.
+    std::optional<Connection::Outgoing> outgoing(const Message &m, const Delivery &d) const {
+        std::string target = d.channel.empty() ? config_.default_channel : d.channel;
+        if (target.empty()) return std::nullopt;
+        return Connection::Outgoing{std::move(target), d.rendered.empty() ? m.text : d.rendered};
+    }
+
+    // Sends `texts`, the first of `deliveries`, in order; the results stop at the first not written. A delivery
+    // after the texts had no channel to go to.
+    std::vector<DeliverResult> send(const std::vector<Connection::Outgoing> &texts, size_t deliveries) {
+        if (!connection_) return {DeliverResult::retry("the irc connector is not started", 1000)};
         std::vector<DeliverResult> results;
         if (!texts.empty()) {
             for (const SendOutcome &out :
@@ -69,13 +87,12 @@ public:
                 return results; // the first not written: the host offers the rest again
             }
         }
-        if (results.size() < items.size())
+        if (results.size() < deliveries)
             results.push_back(DeliverResult::failed("no channel to send to: route to this instance as "
                                                     "instance/#channel or set `channel` in its config"));
         return results;
     }
 
-private:
     void on_message(const Incoming &in) {
         Message m;
         m.channel = in.channel;

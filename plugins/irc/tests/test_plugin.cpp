@@ -68,6 +68,17 @@ std::string register_client(Peer &peer, bool caps = false) {
     return nick->substr(5);
 }
 
+// Registers the connector configured with channels #a and #closed: the server lets it into #a, bans it from #closed.
+void join_a_refused_closed(Peer &peer, FakeHost &host) {
+    register_client(peer);
+    peer.send(":srv 001 relais :Welcome");
+    REQUIRE(peer.expect("JOIN #a"));
+    REQUIRE(peer.expect("JOIN #closed"));
+    peer.send(":relais!~relais@127.0.0.1 JOIN :#a");
+    peer.send(":srv 474 relais #closed :Cannot join channel (+b)");
+    REQUIRE(eventually([&] { return logged(host, "cannot join #closed"); }));
+}
+
 } // namespace
 
 TEST_CASE("config errors name the key and say what to write") {
@@ -184,13 +195,7 @@ TEST_CASE("a channel that refuses the bot: a clear log line, deliveries retried,
     Peer peer;
     FakeHost host(relais_plugin_entry(), base_config(peer.port(), {{"channels.1", "#closed"}}));
     host.start();
-    register_client(peer);
-    peer.send(":srv 001 relais :Welcome");
-    REQUIRE(peer.expect("JOIN #a"));
-    REQUIRE(peer.expect("JOIN #closed"));
-    peer.send(":relais!~relais@127.0.0.1 JOIN :#a");
-    peer.send(":srv 474 relais #closed :Cannot join channel (+b)");
-    REQUIRE(eventually([&] { return logged(host, "cannot join #closed"); }));
+    join_a_refused_closed(peer, host);
     Message m;
     m.text = "for the closed room";
     auto refused = host.deliver(m, {"#closed", "", "k1", 1, ""});
@@ -315,13 +320,7 @@ TEST_CASE("a backlog of deliveries is written in one go and confirmed by one PIN
     Peer peer;
     FakeHost host(relais_plugin_entry(), base_config(peer.port(), {{"channels.1", "#closed"}, {"burst", "100"}}));
     host.start();
-    register_client(peer);
-    peer.send(":srv 001 relais :Welcome");
-    REQUIRE(peer.expect("JOIN #a"));
-    REQUIRE(peer.expect("JOIN #closed"));
-    peer.send(":relais!~relais@127.0.0.1 JOIN :#a");
-    peer.send(":srv 474 relais #closed :Cannot join channel (+b)");
-    REQUIRE(eventually([&] { return logged(host, "cannot join #closed"); }));
+    join_a_refused_closed(peer, host);
 
     std::vector<relais::BatchItem> items;
     for (int i = 0; i < 20; ++i) {

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -234,11 +235,10 @@ public:
         size_t done = 0;
         int rc = RELAIS_OK;
         if (has_emit_batch()) {
-            std::vector<std::unique_ptr<MessageView>> views; // a view points into itself: never moved
-            views.reserve(ms.size());
+            std::deque<MessageView> views; // a view points into itself: a deque never moves it
             std::vector<const relais_message *> pointers;
             pointers.reserve(ms.size());
-            for (const Message &m : ms) pointers.push_back(views.emplace_back(std::make_unique<MessageView>(m))->get());
+            for (const Message &m : ms) pointers.push_back(views.emplace_back(m).get());
             rc = api_->emit_batch(host_, pointers.data(), pointers.size());
             done = rc == RELAIS_OK ? ms.size() : 0;
         } else {
