@@ -4,6 +4,8 @@
 #include "core/utf8.hpp"
 #include "state/kv_store.hpp"
 
+#include <relais/net/http.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -70,4 +72,27 @@ TEST_CASE("a cancelled timer does not run again") {
     int after = runs;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     CHECK(runs == after);
+}
+
+// The host links the HTTP client without TLS (it only talks to its own admin endpoints): an https URL is refused
+// with a reason, and plain http still works, here against the host's own HTTP server.
+TEST_CASE("the host's HTTP client speaks plain http only, and says so for https") {
+    net::ClientRequest tls;
+    tls.url = "https://127.0.0.1:1/healthz";
+    net::ClientResponse refused = net::http_request(tls);
+    CHECK(refused.status == 0);
+    CHECK(refused.error.find("without TLS") != std::string::npos);
+
+    net::HttpServer::Options options;
+    options.port = 0;
+    net::HttpServer server(options, [](const net::Request &r, net::HttpServer::Reply reply) {
+        reply(net::Response::text(200, "hello " + r.path));
+    });
+    server.start();
+    net::ClientRequest plain;
+    plain.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz";
+    net::ClientResponse answered = net::http_request(plain);
+    CHECK(answered.status == 200);
+    CHECK(answered.body == "hello /healthz");
+    server.stop();
 }

@@ -3,18 +3,28 @@
 // Each exchange runs the io_context of its connection on the calling thread; an HttpClient keeps connections
 // (and their io_context) alive between exchanges. One deadline covers the whole call (resolving,
 // connecting, TLS, writing, reading, and every redirect): the socket's timer is set to it before each step.
+//
+// Built twice: with TLS for the connectors, and with RELAIS_NET_TLS=0 for the host, whose only requests are the
+// command line's to the daemon's admin endpoints on loopback — so the daemon maps no OpenSSL (1.7 MiB resident).
+#ifndef RELAIS_NET_TLS
+#define RELAIS_NET_TLS 1
+#endif
 #include <relais/net/http.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#if RELAIS_NET_TLS
 #include <boost/asio/ssl.hpp>
+#endif
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#if RELAIS_NET_TLS
 #include <openssl/ssl.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -32,7 +42,9 @@ namespace relais::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+#if RELAIS_NET_TLS
 namespace ssl = asio::ssl;
+#endif
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -61,6 +73,12 @@ bool parse_target(const std::string &url, Target &t, std::string &error) {
         return false;
     }
     t.tls = scheme == "https";
+#if !RELAIS_NET_TLS
+    if (t.tls) {
+        error = "https is not available in this program (its HTTP client is built without TLS): \"" + url + "\"";
+        return false;
+    }
+#endif
     t.host = std::string(parsed->host_address());
     if (t.host.empty()) {
         error = "the URL has no host: \"" + url + "\"";
@@ -80,6 +98,7 @@ std::string lower(std::string s) {
     return s;
 }
 
+#if RELAIS_NET_TLS
 // One TLS context per (verify, CA file), loaded once: reading the system store on every call is slow.
 std::shared_ptr<ssl::context> tls_context(bool verify, const std::string &ca_file, std::string &error) {
     static std::mutex mutex;
@@ -106,16 +125,23 @@ std::shared_ptr<ssl::context> tls_context(bool verify, const std::string &ca_fil
     contexts[key] = ctx;
     return ctx;
 }
+#endif
 
 // One connection: its own io_context (run on the calling thread), a TCP or a TLS stream, and what it was made for.
 struct Connection {
     asio::io_context ioc{1};
     std::string origin; // scheme, host, port and TLS settings: reused only for the same
     std::optional<beast::tcp_stream> tcp;
+#if RELAIS_NET_TLS
     std::optional<ssl::stream<beast::tcp_stream>> tls;
+#endif
     Clock::time_point idle_since;
 
+#if RELAIS_NET_TLS
     beast::tcp_stream &timed() { return tls ? tls->next_layer() : *tcp; }
+#else
+    beast::tcp_stream &timed() { return *tcp; }
+#endif
     // An idle connection the server has closed (or written to, which it should not have) cannot be reused.
     bool still_open() {
         auto &socket = timed().socket();
@@ -252,6 +278,7 @@ private:
             conn_->tcp.emplace(conn_->ioc);
             return connect(*conn_->tcp, endpoints, out);
         }
+#if RELAIS_NET_TLS
         std::string tls_error;
         auto ctx = tls_context(request_.verify_tls, request_.ca_file, tls_error);
         if (!ctx) return failed(out, tls_error), false;
@@ -273,6 +300,9 @@ private:
         if (ec == beast::error::timeout) return timed_out(out, "the TLS handshake"), false;
         if (ec) return failed(out, "TLS handshake with " + where_ + " failed: " + ec.message()), false;
         return true;
+#else
+        return false; // parse_target refused https already
+#endif
     }
 
     bool connect(beast::tcp_stream &stream, const tcp::resolver::results_type &endpoints, ClientResponse &out) {
@@ -295,8 +325,10 @@ private:
     }
 
     void talk(http::request<http::string_body> &req, bool head, ClientResponse &out, bool &answered) {
-        if (conn_->tls) talk(*conn_->tls, req, head, out, answered);
-        else talk(*conn_->tcp, req, head, out, answered);
+#if RELAIS_NET_TLS
+        if (conn_->tls) return talk(*conn_->tls, req, head, out, answered);
+#endif
+        talk(*conn_->tcp, req, head, out, answered);
     }
 
     // Writes the request and reads the answer. `answered`: some of the answer came (else, on a reused connection,
@@ -322,6 +354,7 @@ private:
         http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
         restart_and_run();
         answered = buffer.size() > 0 || parser.got_some();
+#if RELAIS_NET_TLS
         if (ec == ssl::error::stream_truncated && parser.is_header_done() && !parser.is_done()) {
             // A body delimited by the end of the connection, closed without a TLS close_notify.
             ec = {};
@@ -329,6 +362,7 @@ private:
         } else if (ec == ssl::error::stream_truncated && parser.is_done()) {
             ec = {};
         }
+#endif
         if (ec == beast::error::timeout) return void(timed_out(out, "waiting for the response"));
         if (ec == http::error::body_limit)
             return void(failed(out, "the response body is larger than " + std::to_string(request_.max_body_bytes) +

@@ -129,7 +129,7 @@ struct ClientResponse {
 
 struct ClientRequest {
     std::string method = "GET";
-    std::string url; // http:// or https://
+    std::string url; // http:// or https:// (https refused where linked as relais_net_plain: the host)
     std::vector<std::pair<std::string, std::string>> headers; // replace the defaults (User-Agent, Accept)
     std::string body;
     std::chrono::milliseconds timeout{10'000}; // for the whole exchange: DNS, connect, TLS, redirects, body
