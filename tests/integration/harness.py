@@ -2,6 +2,7 @@
 
 Everything listens on 127.0.0.1 with ports the kernel picks; every wait is bounded.
 """
+import atexit
 import base64
 import hashlib
 import http.server as http_server
@@ -12,6 +13,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -72,11 +74,37 @@ def relais(*args, timeout=60, cwd=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
+# Daemons not yet cleaned up. A daemon used as a context manager removes its folder when its block ends well and
+# keeps it (saying where) when it fails; the others are stopped and removed when the test process ends, unless
+# RELAIS_KEEP_TEST_DIRS is set.
+_daemons = []
+_scratch_dirs = []
+
+
+@atexit.register
+def _clean_up():
+    for d in _daemons:
+        if d.running():
+            d.proc.kill()
+            d.proc.wait()
+    if not os.environ.get("RELAIS_KEEP_TEST_DIRS"):
+        for folder in [d.dir for d in _daemons] + _scratch_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def scratch_dir(what):
+    """A fresh folder for a test's files, removed when the test process ends."""
+    folder = tempfile.mkdtemp(prefix="relais-it-%s-" % what)
+    _scratch_dirs.append(folder)
+    return folder
+
+
 class Daemon:
     """A relais daemon on a config written to a fresh folder. Use as a context manager."""
 
     def __init__(self, config_text, extra_plugin_dirs=(), cwd=None):
         self.dir = tempfile.mkdtemp(prefix="relais-it-")
+        _daemons.append(self)
         self.admin_port = free_port()
         self.config_path = os.path.join(self.dir, "relais.yaml")
         text = config_text.replace("@DATA@", os.path.join(self.dir, "data")).replace("@ADMIN@", str(self.admin_port))
@@ -144,7 +172,11 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.stop()
-        if not exc[0]:
+        if self in _daemons:
+            _daemons.remove(self)
+        if exc[0]:
+            print("relais folder kept for a look: %s" % self.dir, file=sys.stderr)
+        elif not os.environ.get("RELAIS_KEEP_TEST_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -2,10 +2,9 @@
 import json
 import os
 import signal
-import tempfile
 import unittest
 
-from harness import FIXTURE_DIR, Daemon, Sink, WebSocket, free_port, http, relais, wait_until
+from harness import FIXTURE_DIR, Daemon, Sink, WebSocket, free_port, http, relais, scratch_dir, wait_until
 
 CONFIG = """
 host:
@@ -51,7 +50,7 @@ class Foundation(unittest.TestCase):
         cls.team = Sink()
         cls.outside = Sink()
         cls.in_port = free_port()
-        feed = os.path.join(tempfile.mkdtemp(prefix="relais-it-feed-"), "not-a-feed.xml")
+        feed = os.path.join(scratch_dir("feed"), "not-a-feed.xml")
         with open(feed, "w") as f:
             f.write("this is not XML at all <<<")
         text = (CONFIG.replace("@IN@", str(cls.in_port)).replace("@TEAM@", cls.team.url)

@@ -1,10 +1,9 @@
 """Out-of-process plugins: the Python example through a running host, supervision with no message lost, and a
 library plugin run isolated (`isolate: true`)."""
 import os
-import tempfile
 import unittest
 
-from harness import SOURCE_DIR, Daemon, Sink, free_port, http, relais, wait_until
+from harness import SOURCE_DIR, Daemon, Sink, free_port, http, relais, scratch_dir, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON_ECHO = os.path.join(SOURCE_DIR, "examples/python-echo")
@@ -146,7 +145,7 @@ class ProcessPlugins(unittest.TestCase):
 
     def test_crash_in_the_middle_of_1000_messages_loses_nothing_and_other_routes_flow(self):
         in_port, other_port = free_port(), free_port()
-        record = os.path.join(tempfile.mkdtemp(prefix="relais-it-crashy-"), "record.txt")
+        record = os.path.join(scratch_dir("crashy"), "record.txt")
         with Sink() as team:
             text = (CRASH_CONFIG.replace("@IN@", str(in_port)).replace("@OTHER@", str(other_port))
                     .replace("@RECORD@", record).replace("@TEAM@", team.url))
@@ -207,7 +206,7 @@ class ProcessPlugins(unittest.TestCase):
             self.assertNotIn("restarting", d.logs())
 
     def test_bad_manifests_are_refused_with_a_reason(self):
-        folder = tempfile.mkdtemp(prefix="relais-it-manifests-")
+        folder = scratch_dir("manifests")
         with open(os.path.join(folder, "relais-nocmd.plugin.json"), "w") as f:
             f.write('{"name": "nocmd", "capabilities": ["sink"]}')
         with open(os.path.join(folder, "relais-wrong.plugin.json"), "w") as f:
@@ -221,7 +220,7 @@ class ProcessPlugins(unittest.TestCase):
         self.assertIn("an archive cannot run as a process", text)
 
     def test_a_command_that_cannot_run_is_reported_at_start(self):
-        folder = tempfile.mkdtemp(prefix="relais-it-missing-")
+        folder = scratch_dir("missing")
         with open(os.path.join(folder, "relais-ghost.plugin.json"), "w") as f:
             f.write('{"name": "ghost", "command": "/nonexistent/ghost-plugin", "capabilities": ["sink"]}')
         config = """
