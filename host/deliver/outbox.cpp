@@ -56,11 +56,16 @@ void Outbox::stop() {
     }
     wake_.notify_all();
     checkpoint_wake_.notify_all();
+    writer_idle_.notify_all();
     writer_.join();
     if (checkpointer_.joinable()) checkpointer_.join();
 }
 
-// Off the writer's path: the commits never wait for a checkpoint's disk writes.
+// Off the writer's path: the commits do not wait for the disk while the log is copied. A checkpoint that runs
+// while commits go on cannot catch up with them, and SQLite restarts the log only once a checkpoint has copied all of
+// it: under steady load the log would grow without end (370 MB in 8 s at 2,000 msg/s), and each checkpoint's sync
+// with it. So each round is two passes: the bulk while the writer goes on, then what it wrote meanwhile (a few
+// pages, two short syncs) with the writer held between two batches; its next commit starts the log from the top.
 void Outbox::checkpoint_loop() {
     std::unique_ptr<OutboxStore> store;
     try {
@@ -69,17 +74,27 @@ void Outbox::checkpoint_loop() {
         spdlog::error("outbox {}: cannot open a connection to checkpoint the log: {}", settings_.path, e.what());
         return;
     }
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-        checkpoint_wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
-        lock.unlock();
+    auto checkpoint = [&] {
         try {
             store->checkpoint();
         } catch (const std::exception &e) {
             spdlog::warn("outbox {}: checkpoint failed ({}); the log grows until the next one succeeds",
                          settings_.path, e.what());
         }
+    };
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        checkpoint_wake_.wait_for(lock, settings_.checkpoint_every, [&] { return stopping_; });
+        lock.unlock();
+        checkpoint();
         lock.lock();
+        hold_writer_ = true;
+        writer_idle_.wait(lock, [&] { return !writer_busy_ || stopping_; });
+        lock.unlock();
+        checkpoint();
+        lock.lock();
+        hold_writer_ = false;
+        wake_.notify_all();
     }
 }
 
@@ -214,11 +229,17 @@ void Outbox::run() {
     while (true) {
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !ops_.empty(); });
+            if (writer_busy_) {
+                writer_busy_ = false;
+                writer_idle_.notify_all();
+            }
+            wake_.wait(lock, [&] { return stopping_ || (!ops_.empty() && !hold_writer_); });
             if (!urgent_ && !stopping_) // outcomes only: gather those of the next few milliseconds too
                 wake_.wait_for(lock, outcome_delay, [&] { return stopping_ || urgent_ || ops_.size() >= 1024; });
+            if (hold_writer_ && !stopping_) continue; // the checkpointer asked meanwhile: let it finish first
             urgent_ = false;
             if (ops_.empty() && stopping_) return;
+            writer_busy_ = true;
             batch.clear();
             while (!ops_.empty()) {
                 batch.push_back(std::move(ops_.front()));

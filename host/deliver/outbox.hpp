@@ -31,6 +31,7 @@ public:
         std::string path;
         OutboxStore::Sync sync = OutboxStore::Sync::normal;
         std::chrono::milliseconds dedupe_window{24 * 3600 * 1000};
+        std::chrono::milliseconds checkpoint_every{1000}; // how often the log is copied into the file and restarted
     };
     // Called by the writer thread, after commit, for each stored delivery, in stored order.
     using Dispatch = std::function<void(const std::string &destination, DeliveryJob job)>;
@@ -128,6 +129,10 @@ private:
     std::deque<Op> ops_;
     bool stopping_ = false;
     bool urgent_ = false; // someone waits for an op in ops_: write now
+    // The checkpointer's last pass wants the writer between batches, so that the log can restart.
+    bool hold_writer_ = false;
+    bool writer_busy_ = false; // a batch is being written
+    std::condition_variable writer_idle_;
     std::thread writer_;
     std::thread checkpointer_;
     std::condition_variable checkpoint_wake_;

@@ -2,10 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace relais;
@@ -222,4 +225,44 @@ TEST_CASE("a held delivery waits on its own shelf until approved or dropped") {
     CHECK(got.jobs.size() == 2);
     CHECK(metrics.prometheus().find("relais_held_total 2") != std::string::npos);
     outbox.stop();
+}
+
+namespace {
+// Salt-1 of a WAL file's header: SQLite changes it each time the log restarts from the top.
+uint32_t wal_salt(const std::string &wal) {
+    std::FILE *f = std::fopen(wal.c_str(), "rb");
+    if (!f) return 0;
+    unsigned char header[20] = {0};
+    size_t n = std::fread(header, 1, sizeof header, f);
+    std::fclose(f);
+    if (n < sizeof header) return 0;
+    return (uint32_t(header[16]) << 24) | (uint32_t(header[17]) << 16) | (uint32_t(header[18]) << 8) | header[19];
+}
+} // namespace
+
+TEST_CASE("under steady commits the log still restarts: it does not grow without end") {
+    const std::string path = fresh_path("relais-outbox-test-8.db");
+    Metrics metrics;
+    Outbox::Settings settings;
+    settings.path = path;
+    settings.checkpoint_every = std::chrono::milliseconds(50);
+    Outbox outbox(settings, metrics);
+    outbox.start([&](const std::string &, DeliveryJob j) { outbox.delivered(j, "team", ""); });
+
+    // One commit after another, with no pause for a checkpoint to catch up, for at most 10 s.
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (int i = 0; !done && i < 1'000'000; ++i)
+            outbox.store("inbox", {}, {{"team", job("steady " + std::to_string(i))}});
+    });
+    std::set<uint32_t> salts;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (salts.size() < 4 && std::chrono::steady_clock::now() < until) {
+        if (uint32_t salt = wal_salt(path + "-wal")) salts.insert(salt);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    done = true;
+    writer.join();
+    outbox.stop();
+    CHECK(salts.size() >= 4); // the first log and at least three restarts
 }
