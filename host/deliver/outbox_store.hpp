@@ -66,7 +66,6 @@ public:
     std::vector<StoredDelivery> pending(); // every destination, oldest first
     std::vector<StoredDelivery> dead_letters(size_t limit = 1000, Shelf shelf = Shelf::dead);
     std::optional<StoredDelivery> dead_letter(int64_t seq, Shelf shelf = Shelf::dead);
-    std::optional<StoredDelivery> pending_delivery(int64_t seq);
     // The native id on `destination` of the message known on `source` as `source_native`.
     std::optional<std::string> mapped_id(const std::string &source, const std::string &source_native,
                                          const std::string &destination);
@@ -77,8 +76,14 @@ public:
 
 private:
     sqlite3_stmt *statement(const char *sql);
+    static constexpr int busy_timeout_ms = 10'000;
+
+    void upgrade();
+    void upgrade_schema();
+    void use_small_pages();
     std::vector<StoredDelivery> read_rows(sqlite3_stmt *s, bool dead);
     void exec(const char *sql);
+    int64_t integer(const char *sql); // the first column of the first row, or 0
 
     std::string path_;
     sqlite3 *db_ = nullptr;

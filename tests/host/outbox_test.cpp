@@ -1,5 +1,7 @@
 #include "deliver/outbox.hpp"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -265,4 +267,146 @@ TEST_CASE("under steady commits the log still restarts: it does not grow without
     writer.join();
     outbox.stop();
     CHECK(salts.size() >= 4); // the first log and at least three restarts
+}
+
+namespace {
+// A plain SQLite connection, to write a file as an earlier Relais did and to look inside one.
+struct RawDb {
+    sqlite3 *db = nullptr;
+    explicit RawDb(const std::string &path) { REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK); }
+    ~RawDb() { sqlite3_close(db); }
+    void exec(const char *sql) {
+        char *err = nullptr;
+        int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+        INFO((err ? err : ""));
+        sqlite3_free(err);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    std::string text(const char *sql) {
+        sqlite3_stmt *s = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
+        std::string out;
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+            out = reinterpret_cast<const char *>(sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+        return out;
+    }
+};
+// The outbox as Relais wrote it before schema version 1: AUTOINCREMENT, 4 KiB pages, dead letters without `held`.
+void write_version_0(const std::string &path) {
+    RawDb old(path);
+    old.exec(R"sql(
+PRAGMA page_size=4096; PRAGMA journal_mode=WAL;
+CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
+  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', enqueued_ms INTEGER NOT NULL);
+CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
+  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL, last_error TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL);
+CREATE TABLE id_map (source TEXT NOT NULL, source_native TEXT NOT NULL, destination TEXT NOT NULL,
+  destination_native TEXT NOT NULL, message_id TEXT NOT NULL, PRIMARY KEY (source, source_native, destination))
+  WITHOUT ROWID;
+CREATE INDEX id_map_by_destination ON id_map (destination, destination_native);
+CREATE TABLE seen (source TEXT NOT NULL, key TEXT NOT NULL, seen_ms INTEGER NOT NULL, PRIMARY KEY (source, key))
+  WITHOUT ROWID;
+INSERT INTO outbox VALUES (3, 'team', 'general', 'r', 'k3', '{"id":"m3","text":"third"}', '> third', 2, 'timeout', 1);
+INSERT INTO outbox VALUES (9, 'team', 'general', 'r', 'k9', '{"id":"m9","text":"ninth"}', '> ninth', 0, '', 2);
+INSERT INTO dead_letters VALUES (4, 'team', 'general', 'r', 'k4', '{"id":"m4","text":"fourth"}', '> fourth', 5,
+  'refused', 1, 3);
+INSERT INTO id_map VALUES ('inbox', 'native-1', 'team', 'team-1', 'm1');
+INSERT INTO seen VALUES ('inbox', 'native-1', 1);
+DELETE FROM outbox WHERE seq = 9;
+INSERT INTO outbox VALUES (7, 'team', 'general', 'r', 'k7', '{"id":"m7","text":"seventh"}', '> seventh', 0, '', 2);
+)sql");
+}
+} // namespace
+
+TEST_CASE("an outbox of an earlier Relais is upgraded in place: pending deliveries, dead letters and ids kept") {
+    const std::string path = fresh_path("relais-outbox-test-9.db");
+    write_version_0(path);
+    {
+        OutboxStore store(path);
+        auto pending = store.pending();
+        REQUIRE(pending.size() == 2);
+        CHECK(pending[0].seq == 3);
+        CHECK(pending[0].job.message.text == "third");
+        CHECK(pending[0].job.attempts == 2);
+        CHECK(pending[0].last_error == "timeout");
+        CHECK(pending[1].seq == 7);
+        CHECK(pending[1].job.rendered == "> seventh");
+        auto dead = store.dead_letters();
+        REQUIRE(dead.size() == 1);
+        CHECK(dead[0].job.message.text == "fourth");
+        CHECK(store.dead_letters(1000, Shelf::held).empty());
+        CHECK(store.mapped_id("inbox", "native-1", "team") == "team-1");
+        CHECK(store.posted_by_us("team", "team-1"));
+        CHECK(store.seen_before("inbox", "native-1", 0, 5));
+
+        // A new delivery goes after the others (a seq is given again only once nothing refers to it).
+        store.begin();
+        CHECK(store.enqueue("team", job("new"), 10) == 8);
+        CHECK(store.revive(4, 11) == 9);
+        store.commit();
+    }
+    RawDb file(path);
+    CHECK(file.text("PRAGMA user_version") == "1");
+    CHECK(file.text("PRAGMA page_size") == "1024");
+    CHECK(file.text("PRAGMA journal_mode") == "wal");
+    CHECK(file.text("SELECT sql FROM sqlite_master WHERE name = 'outbox'").find("AUTOINCREMENT") == std::string::npos);
+    CHECK(file.text("SELECT count(*) FROM sqlite_sequence WHERE name LIKE 'outbox%'") == "0");
+    CHECK(file.text("SELECT group_concat(seq) FROM (SELECT seq FROM outbox ORDER BY seq)") == "3,7,8,9");
+    CHECK(file.text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("an old outbox another process has open keeps its pages until it is opened alone") {
+    const std::string path = fresh_path("relais-outbox-test-10.db");
+    write_version_0(path);
+    {
+        RawDb other(path);
+        other.exec("BEGIN; SELECT count(*) FROM outbox;"); // a reader in the middle of its transaction
+        OutboxStore store(path);
+        CHECK(store.pending().size() == 2); // upgraded all the same, apart from the page size
+        other.exec("COMMIT");
+    }
+    {
+        RawDb file(path);
+        CHECK(file.text("PRAGMA page_size") == "4096");
+        CHECK(file.text("PRAGMA user_version") == "1");
+    }
+    OutboxStore alone(path);
+    RawDb file(path);
+    CHECK(file.text("PRAGMA page_size") == "1024");
+    CHECK(alone.pending().size() == 2);
+}
+
+TEST_CASE("an outbox written by a newer Relais is refused, naming the file") {
+    const std::string path = fresh_path("relais-outbox-test-11.db");
+    {
+        RawDb newer(path);
+        newer.exec("PRAGMA user_version = 99");
+    }
+    CHECK_THROWS_WITH(OutboxStore(path), Catch::Contains(path) && Catch::Contains("newer Relais"));
+}
+
+// What each commit writes to the log is what each checkpoint has to sync: under steady load that sync set the
+// relay's p99. One message relayed: its key seen, its delivery stored, the previous one removed and its ids mapped.
+TEST_CASE("a one-message commit writes a few KiB of log, not tens") {
+    const std::string path = fresh_path("relais-outbox-test-12.db");
+    OutboxStore store(path);
+    auto commit_one = [&](int i) {
+        store.begin();
+        const std::string n = std::to_string(1'000'000 + i); // sortable, like the api's native ids
+        store.seen_before("inbox", "in-" + n, 0, i);
+        int64_t seq = store.enqueue("team", job("message " + n, "in-" + n), i);
+        if (seq > 1) store.remove(seq - 1);
+        store.map_ids("inbox", "in-" + n, "team", "out-" + n, "id-" + n);
+        store.commit();
+    };
+    for (int i = 0; i < 500; ++i) commit_one(i); // past the first pages' splits
+    const auto before = std::filesystem::file_size(path + "-wal");
+    constexpr int commits = 500;
+    for (int i = 500; i < 500 + commits; ++i) commit_one(i);
+    const double per_commit = double(std::filesystem::file_size(path + "-wal") - before) / commits;
+    INFO("log bytes per commit: " << per_commit);
+    CHECK(per_commit < 8 * 1024); // 4 KiB pages and AUTOINCREMENT wrote about 24 KiB
 }
