@@ -13,11 +13,12 @@ Daemon::Daemon(Config config, const PluginCatalog &catalog) : config_(std::move(
 Daemon::~Daemon() { stop(std::chrono::milliseconds(0)); }
 
 bool Daemon::build(Diagnostics &diags) {
+    // What goes wrong with the data folder or the files in it is pointed at `host.data_dir`, where it is chosen.
+    const YAML::Node data_dir_node = config_.root["host"] ? config_.root["host"]["data_dir"] : config_.root;
     std::error_code ec;
     std::filesystem::create_directories(config_.host.data_dir, ec);
     if (ec) {
-        diags.error(config_.root["host"] ? config_.root["host"]["data_dir"] : config_.root,
-                    "cannot create the data folder " + config_.host.data_dir + ": " + ec.message());
+        diags.error(data_dir_node, "cannot create the data folder " + config_.host.data_dir + ": " + ec.message());
         return false;
     }
     try {
@@ -28,7 +29,7 @@ bool Daemon::build(Diagnostics &diags) {
                              config_.host.dedupe_window},
             metrics_);
     } catch (const std::exception &e) {
-        diags.error_here(e.what());
+        diags.error(data_dir_node, e.what());
         return false;
     }
     timers_ = std::make_unique<Timers>(2);

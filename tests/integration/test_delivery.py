@@ -3,7 +3,9 @@ import http.client as http_client
 import json
 import os
 import random
+import re
 import signal
+import sqlite3
 import threading
 import time
 import unittest
@@ -283,6 +285,62 @@ routes:
             self.assertEqual(daemon.metric("relais_echoes_dropped_total"), 20)
         a.close()
         b.close()
+
+
+# The outbox as a Relais before schema version 1 wrote it: AUTOINCREMENT, 4 KiB pages, two deliveries waiting.
+OUTBOX_VERSION_0 = """
+PRAGMA page_size=4096; PRAGMA journal_mode=WAL;
+CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
+  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', enqueued_ms INTEGER NOT NULL);
+CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
+  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
+  attempts INTEGER NOT NULL, last_error TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL);
+INSERT INTO outbox VALUES (3, 'sink', 'c', 'everything', 'k3', '{"id":"m3","channel":"c","text":"waited 1"}',
+  'waited 1', 0, '', 1);
+INSERT INTO outbox VALUES (9, 'sink', 'c', 'everything', 'k9', '{"id":"m9","channel":"c","text":"waited 2"}',
+  'waited 2', 0, '', 2);
+"""
+
+
+class OutboxUpgrade(unittest.TestCase):
+    def write_outbox(self, daemon, script):
+        os.makedirs(os.path.join(daemon.dir, "data"))
+        path = os.path.join(daemon.dir, "data", "outbox.db")
+        db = sqlite3.connect(path)
+        db.executescript(script)
+        db.close()
+        return path
+
+    def test_deliveries_waiting_in_an_earlier_outbox_leave_first_after_the_upgrade(self):
+        with Sink() as sink:
+            in_port = free_port()
+            daemon = Daemon(relay_config(in_port, sink.url))
+            path = self.write_outbox(daemon, OUTBOX_VERSION_0)
+            with daemon:
+                poster = Poster(in_port)
+                poster.post({"id": "n1", "text": "new", "channel": "c"})
+                poster.close()
+                wait_until(lambda: len(sink.received) == 3, 20, "the two waiting deliveries and the new one")
+                self.assertEqual([b["text"] for b in sink.bodies()], ["waited 1", "waited 2", "new"])
+                self.assertIn("rewriting it once with 1024-byte pages", daemon.logs())
+                daemon.stop()
+                db = sqlite3.connect(path)
+                self.assertEqual(db.execute("PRAGMA page_size").fetchone()[0], 1024)
+                self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 1)
+                self.assertEqual(db.execute("SELECT count(*) FROM outbox").fetchone()[0], 0)
+                db.close()
+
+    def test_an_outbox_of_a_newer_relais_stops_the_start_and_says_where(self):
+        daemon = Daemon(relay_config(free_port(), "http://127.0.0.1:9/in"))
+        path = self.write_outbox(daemon, "PRAGMA user_version = 99;")
+        daemon.start(expect_healthy=False)
+        code = daemon.proc.wait(20)
+        daemon.stop()
+        self.assertNotEqual(code, 0)
+        # Pointed at host.data_dir (line 3 of the configuration), where the folder is chosen.
+        self.assertRegex(daemon.logs(), r"relais\.yaml:3:\d+: outbox " + re.escape(path) +
+                         r" was written by a newer Relais \(schema 99")
 
 
 if __name__ == "__main__":
