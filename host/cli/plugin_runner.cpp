@@ -37,8 +37,15 @@ public:
             auto msg = channel_.receive();
             if (!msg) break;
             if (auto *reply = msg->if_contains("reply")) {
-                std::lock_guard lock(mutex_);
                 uint64_t id = reply->is_uint64() ? reply->as_uint64() : static_cast<uint64_t>(reply->to_number<int64_t>());
+                std::unique_lock lock(mutex_);
+                if (auto it = emits_.find(id); it != emits_.end()) { // an emit_async: its callback, off the lock
+                    EmitDone done = it->second;
+                    emits_.erase(it);
+                    lock.unlock();
+                    done.fn(done.user, code_of(msg, RELAIS_E_STORAGE));
+                    continue;
+                }
                 if (auto it = waiting_.find(id); it != waiting_.end()) it->second = std::move(*msg);
                 cv_.notify_all();
                 continue;
@@ -47,6 +54,14 @@ public:
             queue_.push_back(std::move(*msg));
             cv_.notify_all();
         }
+        // The host is gone: emits it did not answer were not stored. Said before the worker may destroy the plugin.
+        std::map<uint64_t, EmitDone> unanswered;
+        {
+            std::lock_guard lock(mutex_);
+            host_gone_ = true;
+            unanswered.swap(emits_);
+        }
+        for (auto &[id, done] : unanswered) done.fn(done.user, RELAIS_E_STOPPING);
         {
             std::lock_guard lock(mutex_);
             eof_ = true;
@@ -185,6 +200,29 @@ private:
         return to_c(s);
     }
 
+    // Sends an emit and returns at once; `fn` runs on the reading thread when the host answers.
+    void emit_async(const relais_message &m, relais_emit_done_fn fn, void *user) {
+        json::object req{{"op", "emit"}, {"message", message_to_json_value(from_c(m))}};
+        uint64_t id;
+        {
+            std::lock_guard lock(mutex_);
+            if (host_gone_) {
+                id = 0;
+            } else {
+                id = next_id_++;
+                emits_[id] = {fn, user};
+            }
+        }
+        if (!id) return fn(user, RELAIS_E_STOPPING);
+        req["id"] = id;
+        if (channel_.send(req)) return;
+        std::unique_lock lock(mutex_);
+        if (emits_.erase(id)) { // not answered by the reading thread meanwhile: answer here, once
+            lock.unlock();
+            fn(user, RELAIS_E_STOPPING);
+        }
+    }
+
     static int code_of(const std::optional<json::object> &reply, int fallback) {
         if (!reply) return fallback;
         auto *c = reply->if_contains("code");
@@ -219,6 +257,20 @@ private:
             a.emit = [](relais_host *h, const relais_message *m) -> int {
                 if (!m) return RELAIS_E_INVALID;
                 json::object req{{"op", "emit"}, {"message", message_to_json_value(from_c(*m))}};
+                return code_of(self(h)->call(std::move(req)), RELAIS_E_STOPPING);
+            };
+            // The host's own emit_async and emit_batch, over the protocol: emits in flight share commits there.
+            a.emit_async = [](relais_host *h, const relais_message *m, relais_emit_done_fn done, void *user) {
+                if (!m) return done(user, RELAIS_E_INVALID);
+                self(h)->emit_async(*m, done, user);
+            };
+            a.emit_batch = [](relais_host *h, const relais_message *const *ms, size_t count) -> int {
+                json::array list;
+                for (size_t i = 0; i < count; ++i) {
+                    if (!ms[i]) return RELAIS_E_INVALID;
+                    list.push_back(message_to_json_value(from_c(*ms[i])));
+                }
+                json::object req{{"op", "emit_batch"}, {"messages", std::move(list)}};
                 return code_of(self(h)->call(std::move(req)), RELAIS_E_STOPPING);
             };
             a.log = [](relais_host *h, int32_t level, relais_str text) {
@@ -264,9 +316,14 @@ private:
     std::condition_variable cv_;
     std::deque<json::object> queue_;
     std::map<uint64_t, std::optional<json::object>> waiting_;
+    struct EmitDone {
+        relais_emit_done_fn fn;
+        void *user;
+    };
+    std::map<uint64_t, EmitDone> emits_; // emit_async calls the host has not answered yet
     std::map<std::string, std::string> scratch_;
     uint64_t next_id_ = 1;
-    bool eof_ = false, started_ = false;
+    bool eof_ = false, started_ = false, host_gone_ = false;
     json::object config_;
     std::string instance_, data_dir_;
     void *self_ = nullptr;

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -171,6 +172,10 @@ public:
         }
         stopping_ = false;
         supervisor_ = std::thread([this] { supervise(); });
+        if (!answerer_.joinable()) {
+            answering_ = true;
+            answerer_ = std::thread([this] { answer_emits(); });
+        }
         return true;
     }
 
@@ -231,6 +236,12 @@ public:
         if (fd_ >= 0) ::shutdown(fd_, SHUT_WR); // end of input: the child exits
         wait_child(3'000);
         kill_child();
+        {
+            std::lock_guard lock(mutex_);
+            answering_ = false;
+        }
+        answers_wake_.notify_all();
+        if (answerer_.joinable()) answerer_.join();
     }
 
 private:
@@ -293,7 +304,7 @@ private:
             std::lock_guard lock(mutex_);
             channel_ = std::make_shared<LineChannel>(fds[0], fds[0], true);
         }
-        reader_ = std::thread([this, channel = channel_] { read_loop(*channel); });
+        reader_ = std::thread([this, channel = channel_] { read_loop(channel); });
 
         json::object create;
         create["op"] = "create";
@@ -359,7 +370,66 @@ private:
         return std::nullopt;
     }
 
-    void read_loop(LineChannel &channel) {
+    // Emits don't wait for their commit: the next line is read meanwhile, so the emits a process sends without
+    // waiting for each answer share commits. Each is answered once stored; at most max_emits_in_flight wait at once
+    // (then reading pauses, and the process's writes with it).
+    static constexpr size_t max_emits_in_flight = 1024;
+    struct PendingEmit {
+        ProcessProxy *proxy;
+        std::shared_ptr<LineChannel> channel;
+        std::optional<json::value> id;
+    };
+
+    void emit(const std::shared_ptr<LineChannel> &channel, const Message &m, const json::value *id) {
+        {
+            std::unique_lock lock(mutex_);
+            emits_done_.wait(lock, [&] { return emits_in_flight_ < max_emits_in_flight; });
+            ++emits_in_flight_;
+        }
+        auto *pending = new PendingEmit{this, channel, id ? std::optional<json::value>(*id) : std::nullopt};
+        MessageView view(m);
+        api_->emit_async(host_, view.get(), [](void *user, int code) {
+            // On the outbox's writer thread: it must not wait for the process to read, so the answer is queued.
+            std::unique_ptr<PendingEmit> p(static_cast<PendingEmit *>(user));
+            ProcessProxy &proxy = *p->proxy;
+            std::lock_guard lock(proxy.mutex_);
+            if (p->id) proxy.answers_.emplace_back(std::move(p->channel), json::object{{"reply", *p->id}, {"code", code}});
+            --proxy.emits_in_flight_;
+            proxy.emits_done_.notify_all();
+            proxy.answers_wake_.notify_one();
+        }, pending);
+    }
+
+    // Sends the answers to emits, in the order they were stored, each on the channel its emit came from.
+    void answer_emits() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            answers_wake_.wait(lock, [&] { return !answers_.empty() || !answering_; });
+            if (answers_.empty()) return;
+            auto batch = std::move(answers_);
+            answers_.clear();
+            lock.unlock();
+            for (auto &[channel, reply] : batch) channel->send(reply);
+            lock.lock();
+        }
+    }
+
+    // The messages of an emit_batch request, or why they cannot be read (naming the first bad one).
+    static std::string read_batch(const json::object &req, std::vector<Message> &out) {
+        auto *list = req.if_contains("messages");
+        if (!list || !list->is_array()) return "no \"messages\" list";
+        for (size_t i = 0; i < list->as_array().size(); ++i) {
+            std::string error;
+            Message m;
+            if (!message_from_json_value(list->as_array()[i], m, error))
+                return "messages[" + std::to_string(i) + "]: " + error;
+            out.push_back(std::move(m));
+        }
+        return {};
+    }
+
+    void read_loop(const std::shared_ptr<LineChannel> &shared) {
+        LineChannel &channel = *shared;
         for (;;) {
             std::string bad;
             auto msg = channel.receive(&bad);
@@ -373,7 +443,7 @@ private:
                 cv_.notify_all();
                 continue;
             }
-            handle_request(channel, *msg);
+            handle_request(shared, *msg);
         }
         std::lock_guard lock(mutex_);
         alive_ = false;
@@ -381,27 +451,35 @@ private:
     }
 
     // What the child asks of the host: emit, log, metric, kv_get, kv_put, kv_delete.
-    void handle_request(LineChannel &channel, const json::object &req) {
+    void handle_request(const std::shared_ptr<LineChannel> &channel, const json::object &req) {
         std::string op = str_field(req, "op");
         auto *id = req.if_contains("id");
         auto answer = [&](json::object reply) {
             if (!id) return;
             reply["reply"] = *id;
-            channel.send(reply);
+            channel->send(reply);
         };
         if (op == "emit") {
             Message m;
             std::string error;
             auto *mv = req.if_contains("message");
-            int code = RELAIS_E_INVALID;
             if (!mv || !message_from_json_value(*mv, m, error)) {
                 spdlog::warn("[{}] plugin process emitted a message the host cannot read: {}", instance_,
                              mv ? error : "no \"message\" field");
-            } else {
-                MessageView view(m);
-                code = api_->emit(host_, view.get());
+                return answer({{"code", RELAIS_E_INVALID}});
             }
-            answer({{"code", code}});
+            emit(channel, m, id);
+        } else if (op == "emit_batch") {
+            std::vector<Message> messages;
+            std::string error = read_batch(req, messages);
+            if (!error.empty()) {
+                spdlog::warn("[{}] plugin process emitted a batch the host cannot read: {}", instance_, error);
+                return answer({{"code", RELAIS_E_INVALID}, {"error", error}});
+            }
+            std::deque<MessageView> views; // a view points into itself: never moved
+            std::vector<const relais_message *> pointers;
+            for (const Message &m : messages) pointers.push_back(views.emplace_back(m).get());
+            answer({{"code", api_->emit_batch(host_, pointers.data(), pointers.size())}});
         } else if (op == "log") {
             std::string level = str_field(req, "level"), text = str_field(req, "text");
             int32_t l = level == "debug" ? RELAIS_LOG_DEBUG
@@ -538,6 +616,12 @@ private:
     uint64_t generation_ = 0, next_id_ = 1;
     Clock::time_point started_at_;
     std::map<uint64_t, std::optional<json::object>> waiting_;
+    size_t emits_in_flight_ = 0;
+    std::condition_variable emits_done_;
+    std::deque<std::pair<std::shared_ptr<LineChannel>, json::object>> answers_;
+    std::condition_variable answers_wake_;
+    bool answering_ = true;
+    std::thread answerer_;
     std::shared_ptr<LineChannel> channel_;
     std::thread reader_, supervisor_;
 

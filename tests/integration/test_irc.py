@@ -210,9 +210,12 @@ class IrcBridge(unittest.TestCase):
         self.clients = []
         self.daemon = self.make_daemon('["#a"]')
 
-    def make_daemon(self, channels_a):
-        return Daemon(CONFIG.replace("@PORT@", str(self.server.port)).replace("@IN@", str(self.in_port))
-                      .replace("@CHANNELS_A@", channels_a))
+    def make_daemon(self, channels_a, isolate_a=False):
+        config = (CONFIG.replace("@PORT@", str(self.server.port)).replace("@IN@", str(self.in_port))
+                  .replace("@CHANNELS_A@", channels_a))
+        if isolate_a:
+            config = config.replace("  - id: irca\n    use: irc\n", "  - id: irca\n    use: irc\n    isolate: true\n")
+        return Daemon(config)
 
     def tearDown(self):
         for c in self.clients:
@@ -277,6 +280,18 @@ class IrcBridge(unittest.TestCase):
         self.assertEqual(alice.texts_from("bota"), ["<bob> hello from b"])
         self.assertEqual(len(bob.texts_from("botb")), n, "no echo of bob's message in #b")
         print(f"\n{n} messages #a → #b in {elapsed:.2f}s, in order, none lost, none looped")
+
+    def test_isolated_irc_hands_its_lines_over_in_batches_in_order(self):
+        # irca in a child process (isolate: true): what it reads crosses the protocol as emit_batch requests.
+        self.daemon = self.make_daemon('["#a"]', isolate_a=True)
+        alice, bob = self.start_bridge()
+        n = 1000
+        alice.say_many([f"isolated {i}" for i in range(n)])
+        wait_until(lambda: len(bob.texts_from("botb")) >= n, 120, f"{n} messages in #b")
+        self.assertEqual(bob.texts_from("botb"), [f"<alice> isolated {i}" for i in range(n)])
+        commits = self.daemon.metric("relais_outbox_commits_total")
+        self.assertLess(commits, n / 2, "line by line, each line would be a commit of its own")
+        print(f"\n{n} lines from an isolated irc source: {commits:.0f} commits")
 
     def test_long_and_multiline_text_is_split_on_utf8_boundaries(self):
         alice, bob = self.start_bridge()

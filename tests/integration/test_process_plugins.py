@@ -1,9 +1,13 @@
 """Out-of-process plugins: the Python example through a running host, supervision with no message lost, and a
 library plugin run isolated (`isolate: true`)."""
+import json
 import os
+import queue
+import subprocess
+import threading
 import unittest
 
-from harness import SOURCE_DIR, Daemon, Sink, free_port, http, relais, scratch_dir, wait_until
+from harness import PLUGIN_DIR, RELAIS, SOURCE_DIR, Daemon, Sink, free_port, http, relais, scratch_dir, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON_ECHO = os.path.join(SOURCE_DIR, "examples/python-echo")
@@ -104,6 +108,24 @@ routes:
     do: [{ relay: { to: fragile } }]
 """
 
+BURST_CONFIG = """
+host:
+  data_dir: @DATA@
+  admin: { listen: 127.0.0.1:@ADMIN@ }
+plugins:
+  - id: burst
+    use: burst
+    config: { count: 500, batch: 100 }
+  - id: team
+    use: webhook
+    level: internal
+    config: { url: "@TEAM@", format: json }
+routes:
+  - name: out
+    from: burst
+    do: [{ relay: { to: team } }]
+"""
+
 ISOLATED_FIXTURES = os.path.join(os.environ.get("RELAIS_BUILD_DIR", ""), "tests/isolated-plugins")
 
 
@@ -178,6 +200,70 @@ class ProcessPlugins(unittest.TestCase):
             runners = [c for c in children(d.proc.pid) if "plugin-runner" in c]
             self.assertEqual(len(runners), 1, children(d.proc.pid))
             self.assertIn("relais-shout.so", runners[0])
+
+    def test_emits_sent_without_waiting_share_commits_and_keep_their_order(self):
+        with Sink() as team:
+            with Daemon(BURST_CONFIG.replace("@TEAM@", team.url), extra_plugin_dirs=[FIXTURES]) as d:
+                wait_until(lambda: len(team.received) >= 600, 60, "the 500 emits and the batch of 100")
+                self.assertEqual([b["text"] for b in team.bodies()],
+                                 [f"one-{i:04d}" for i in range(500)] + [f"batch-{i:04d}" for i in range(100)])
+                wait_until(lambda: "burst: 501 answers, codes [0]" in d.logs(), 10, "an answer 0 to every emit")
+                # One commit an emit would be 501 at least (deliveries' outcomes add their own).
+                commits = d.metric("relais_outbox_commits_total")
+                self.assertLess(commits, 400, f"{commits:.0f} commits for 501 emits")
+                print(f"\n500 emits and a batch of 100 from a process: {commits:.0f} commits in all")
+
+    def test_the_runner_hands_emits_over_without_waiting_for_each_answer(self):
+        # This test plays the host's side of the protocol against `relais plugin-runner` with the webhook library:
+        # two posts in flight reach the host as two emits before the first is answered (emit_async over the
+        # protocol), so an isolated source's messages can share commits as they do in the host.
+        port = free_port()
+        runner = subprocess.Popen([RELAIS, "plugin-runner", "--library", os.path.join(PLUGIN_DIR, "relais-webhook.so")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(json.loads(l)) for l in runner.stdout], daemon=True).start()
+
+        def send(obj):
+            runner.stdin.write(json.dumps(obj) + "\n")
+            runner.stdin.flush()
+
+        def next_request(what):  # what the runner asks of the host, past its logs and metrics
+            while True:
+                try:
+                    msg = lines.get(timeout=10)
+                except queue.Empty:
+                    raise AssertionError(f"the runner sent no {what} within 10 s")
+                if msg.get("op") not in ("log", "metric"):
+                    return msg
+
+        try:
+            send({"op": "create", "id": 1, "protocol": 1, "instance": "inbox", "data_dir": scratch_dir("runner"),
+                  "config": {"listen": "127.0.0.1", "port": port, "path": "/hook"}})
+            self.assertEqual(next_request("answer to create"), {"reply": 1, "ok": True})
+            send({"op": "start", "id": 2})
+            self.assertEqual(next_request("answer to start"), {"reply": 2, "ok": True})
+            statuses = []
+            posts = [threading.Thread(target=lambda i=i: statuses.append(
+                http("POST", f"http://127.0.0.1:{port}/hook", {"text": f"post {i}"}, timeout=20)[0])) for i in (1, 2)]
+            for t in posts:
+                t.start()
+            emits = [next_request("first emit"), next_request("second emit, before the first was answered")]
+            self.assertEqual([e["op"] for e in emits], ["emit", "emit"])
+            self.assertEqual(sorted(e["message"]["text"] for e in emits), ["post 1", "post 2"])
+            for e in emits:
+                send({"reply": e["id"], "code": 0})
+            for t in posts:
+                t.join()
+            self.assertEqual(statuses, [202, 202])
+            send({"op": "stop", "id": 3})
+            self.assertEqual(next_request("answer to stop"), {"reply": 3, "ok": True})
+        finally:
+            runner.stdin.close()
+            try:
+                runner.wait(10)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
 
     def test_a_crashing_isolated_library_does_not_take_the_host_down(self):
         if not os.path.exists(os.path.join(ISOLATED_FIXTURES, "relais-crash-once.so")):
