@@ -74,7 +74,7 @@ bool normalise_list(json::value &v, std::string_view field, char marker, bool lo
             return false;
         }
         std::string s = trim(std::string_view(item.get_string()));
-        if (marker && !s.empty() && s[0] == marker) s.erase(0, 1);
+        if (marker) s.erase(0, s.find_first_not_of(marker)); // "##veille" is the tag "veille" too
         if (lower) s = lowercase(s);
         if (!s.empty()) out.emplace_back(s);
     }

@@ -99,6 +99,11 @@ TEST_CASE("parse_payload accepts the usual aliases and Slack's payload", "[webho
     CHECK(m.channel == "ops");
     CHECK(m.tags == Strings{"a", "b"});
 
+    // Every leading marker goes, as the fuzz test found: "##veille" is the tag "veille" too.
+    REQUIRE(parse_payload(R"({"text": "x", "tags": "##Veille, #, b", "mentions": ["@@bob", "@"]})", "", m, error));
+    CHECK(m.tags == Strings{"veille", "b"});
+    CHECK(m.mentions == Strings{"bob"});
+
     REQUIRE(parse_payload(R"({"text": "hi", "user_name": "x", "user_id": "y", "thread_ts": "1.2"})", "default", m,
                           error));
     CHECK(m.author == "x");
