@@ -37,7 +37,7 @@ std::string edited(std::string s, std::mt19937 &rng) { // a few replaced, insert
 }
 } // namespace
 
-TEST_CASE("fuzz: mutated payloads never crash; an accepted one is valid UTF-8 and survives the host's JSON",
+TEST_CASE("fuzz: mutated payloads never crash, and an accepted one is valid UTF-8 and survives the host JSON",
           "[webhook][fuzz]") {
     std::mt19937 rng(20261127);
     size_t accepted = 0;
