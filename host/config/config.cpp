@@ -126,7 +126,7 @@ void parse_duration(const YAML::Node &node, const std::string &what, std::chrono
     std::string s;
     if (!read_scalar(node, what, s, diags)) return;
     auto ms = parse_duration_ms(s);
-    if (!ms) diags.error(node, what + ": \"" + s + "\" is not a duration (write 500ms, 30s, 5m or 1h)");
+    if (!ms) diags.error(node, what + ": \"" + s + "\" is not a duration (write 500ms, 30s, 5m, 1h or 7d)");
     else out = std::chrono::milliseconds(*ms);
 }
 
@@ -189,8 +189,9 @@ void parse_host(const YAML::Node &node, HostSettings &host, Diagnostics &diags) 
     if (const auto d = node["delivery"]) {
         if (!d.IsMap()) diags.error(d, "host.delivery: expected a map");
         else {
-            check_keys(d, {"max_attempts", "retry_backoff", "retry_max_backoff", "fsync", "dedupe_window"}, "host.delivery",
-                       diags);
+            check_keys(d, {"max_attempts", "retry_backoff", "retry_max_backoff", "fsync", "dedupe_window",
+                           "id_map_retention"},
+                       "host.delivery", diags);
             if (d["fsync"]) {
                 std::string s;
                 if (read_scalar(d["fsync"], "host.delivery.fsync", s, diags)) {
@@ -200,6 +201,8 @@ void parse_host(const YAML::Node &node, HostSettings &host, Diagnostics &diags) 
             }
             if (d["dedupe_window"])
                 parse_duration(d["dedupe_window"], "host.delivery.dedupe_window", host.dedupe_window, diags);
+            if (d["id_map_retention"])
+                parse_duration(d["id_map_retention"], "host.delivery.id_map_retention", host.id_map_retention, diags);
             if (d["max_attempts"]) {
                 std::string s;
                 if (read_scalar(d["max_attempts"], "host.delivery.max_attempts", s, diags)) {

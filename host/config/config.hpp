@@ -27,6 +27,7 @@ struct HostSettings {
     std::chrono::milliseconds retry_max_backoff{300'000};
     bool fsync = false;                               // outbox commits survive power loss, not only a crash
     std::chrono::milliseconds dedupe_window{24 * 3600 * 1000};
+    std::chrono::milliseconds id_map_retention{90LL * 24 * 3600 * 1000}; // 0: for ever
 };
 
 struct InstanceConfig {

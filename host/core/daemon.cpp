@@ -23,11 +23,12 @@ bool Daemon::build(Diagnostics &diags) {
     }
     try {
         kv_ = std::make_unique<KvStore>((std::filesystem::path(config_.host.data_dir) / "state.db").string());
-        outbox_ = std::make_unique<Outbox>(
-            Outbox::Settings{(std::filesystem::path(config_.host.data_dir) / "outbox.db").string(),
-                             config_.host.fsync ? OutboxStore::Sync::full : OutboxStore::Sync::normal,
-                             config_.host.dedupe_window},
-            metrics_);
+        Outbox::Settings settings;
+        settings.path = (std::filesystem::path(config_.host.data_dir) / "outbox.db").string();
+        settings.sync = config_.host.fsync ? OutboxStore::Sync::full : OutboxStore::Sync::normal;
+        settings.dedupe_window = config_.host.dedupe_window;
+        settings.id_map_retention = config_.host.id_map_retention;
+        outbox_ = std::make_unique<Outbox>(std::move(settings), metrics_);
     } catch (const std::exception &e) {
         diags.error(data_dir_node, e.what());
         return false;

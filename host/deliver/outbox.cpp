@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace relais {
 
 namespace {
@@ -86,6 +88,7 @@ void Outbox::checkpoint_loop() {
     while (!stopping_) {
         checkpoint_wake_.wait_for(lock, settings_.checkpoint_every, [&] { return stopping_; });
         lock.unlock();
+        find_expired(*store); // first: its reads end before the log is copied, so that it can restart after
         checkpoint();
         lock.lock();
         hold_writer_ = true;
@@ -96,6 +99,47 @@ void Outbox::checkpoint_loop() {
         hold_writer_ = false;
         wake_.notify_all();
     }
+}
+
+// Reads a slice of each table, as many rows as were written since the last look (at least 1,000): a pass over a
+// table takes about its keeping time at most, so it holds about twice what it keeps. A pass starts only once its
+// oldest row can have expired: until then (a day after a start, for the keys) nothing is read at all. The writer
+// then only deletes what expired, by key.
+void Outbox::find_expired(OutboxStore &store) {
+    const size_t rows = std::max<size_t>(1000, written_.exchange(0));
+    const int64_t now = now_ms();
+    ForgetOp op{{}, {}, now - settings_.dedupe_window.count(), now - settings_.id_map_retention.count()};
+    try {
+        bool end = false;
+        if (seen_scan_.due(op.seen_before_ms, now)) {
+            op.seen = store.expired_seen(op.seen_before_ms, rows, seen_scan_.pass_oldest, end);
+            seen_scan_.after_slice(end);
+        }
+        if (settings_.id_map_retention.count() && ids_scan_.due(op.ids_before_ms, now)) {
+            op.ids = store.expired_ids(op.ids_before_ms, rows, ids_scan_.pass_oldest, end);
+            ids_scan_.after_slice(end);
+        }
+    } catch (const std::exception &e) {
+        spdlog::warn("outbox {}: looking for expired keys failed ({}); they are looked for again in a second",
+                     settings_.path, e.what());
+        return;
+    }
+    if (!op.seen.empty() || !op.ids.empty()) push(std::move(op));
+}
+
+bool Outbox::ExpiryScan::due(int64_t before_ms, int64_t now) {
+    if (in_pass) return true;
+    if (before_ms <= oldest) return false; // nothing can have expired yet
+    in_pass = true;
+    pass_start = now;
+    pass_oldest = INT64_MAX;
+    return true;
+}
+
+void Outbox::ExpiryScan::after_slice(bool end) {
+    if (!end) return;
+    in_pass = false;
+    oldest = std::min(pass_oldest, pass_start); // what the pass did not read was written after it started
 }
 
 void Outbox::push(Op op) {
@@ -225,7 +269,6 @@ bool Outbox::drop(int64_t seq, Shelf shelf) {
 
 void Outbox::run() {
     std::vector<Op> batch;
-    int64_t last_cleanup = 0;
     while (true) {
         {
             std::unique_lock lock(mutex_);
@@ -258,6 +301,7 @@ void Outbox::run() {
                 if (auto *s = std::get_if<StoreOp>(&op)) {
                     size_t repeats = 0;
                     for (auto &m : s->messages) {
+                        written_ += !m.dedupe_key.empty();
                         if (!m.dedupe_key.empty() &&
                             writer_store_->seen_before(s->source, m.dedupe_key, now - settings_.dedupe_window.count(),
                                                        now)) {
@@ -280,13 +324,18 @@ void Outbox::run() {
                     if (repeats && repeats == s->messages.size()) results[i] = Result::duplicate;
                 } else if (auto *d = std::get_if<DeliveredOp>(&op)) {
                     writer_store_->remove(d->seq);
-                    if (!d->destination_native.empty() && !d->source.empty())
+                    if (!d->destination_native.empty() && !d->source.empty()) {
                         writer_store_->map_ids(d->source, d->source_native, d->destination, d->destination_native,
-                                               d->message_id);
+                                               d->message_id, now);
+                        ++written_;
+                    }
                 } else if (auto *a = std::get_if<AttemptOp>(&op)) {
                     writer_store_->record_attempt(a->seq, a->attempts, a->error);
                 } else if (auto *k = std::get_if<DeadOp>(&op)) {
                     writer_store_->kill(k->seq, k->reason, now);
+                } else if (auto *f = std::get_if<ForgetOp>(&op)) {
+                    writer_store_->forget_seen(f->seen, f->seen_before_ms);
+                    writer_store_->forget_ids(f->ids, f->ids_before_ms);
                 } else if (auto *r = std::get_if<ReplayOp>(&op)) {
                     if (r->drop_only) {
                         replayed[i] = writer_store_->drop_dead(r->seq, r->shelf);
@@ -298,10 +347,6 @@ void Outbox::run() {
                         replayed[i] = seq != 0;
                     }
                 }
-            }
-            if (now - last_cleanup > 60'000) {
-                writer_store_->forget_seen_before(now - settings_.dedupe_window.count());
-                last_cleanup = now;
             }
             writer_store_->commit();
             commits_.add();

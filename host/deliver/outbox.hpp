@@ -6,7 +6,9 @@
 #include "core/metrics.hpp"
 #include "deliver/outbox_store.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -31,7 +33,12 @@ public:
         std::string path;
         OutboxStore::Sync sync = OutboxStore::Sync::normal;
         std::chrono::milliseconds dedupe_window{24 * 3600 * 1000};
-        std::chrono::milliseconds checkpoint_every{1000}; // how often the log is copied into the file and restarted
+        // How often the log is copied into the file and restarted, and a slice of the keys and mappings is looked
+        // through for expired ones.
+        std::chrono::milliseconds checkpoint_every{1000};
+        // How long a mapping of ids across networks is kept (replies, edits and echoes of older posts are no longer
+        // recognised); 0: for ever.
+        std::chrono::milliseconds id_map_retention{90LL * 24 * 3600 * 1000};
     };
     // Called by the writer thread, after commit, for each stored delivery, in stored order.
     using Dispatch = std::function<void(const std::string &destination, DeliveryJob job)>;
@@ -105,17 +112,23 @@ private:
         int64_t seq;
         std::string reason;
     };
+    struct ForgetOp { // expired keys and mappings the checkpointer found
+        std::vector<SeenKey> seen;
+        std::vector<IdKey> ids;
+        int64_t seen_before_ms, ids_before_ms;
+    };
     struct ReplayOp {
         int64_t seq;
         Shelf shelf;
         bool drop_only;
         std::promise<bool> done;
     };
-    using Op = std::variant<StoreOp, DeliveredOp, AttemptOp, DeadOp, ReplayOp>;
+    using Op = std::variant<StoreOp, DeliveredOp, AttemptOp, DeadOp, ForgetOp, ReplayOp>;
 
     void run();
     void answer(StoreOp &op, Result result);
     void checkpoint_loop();
+    void find_expired(OutboxStore &store);
     void push(Op op);
 
     Settings settings_;
@@ -132,6 +145,16 @@ private:
     // The checkpointer's last pass wants the writer between batches, so that the log can restart.
     bool hold_writer_ = false;
     bool writer_busy_ = false; // a batch is being written
+    std::atomic<size_t> written_{0}; // keys seen and ids mapped since find_expired last looked
+    // find_expired's progress through one table (the checkpointer's thread only).
+    struct ExpiryScan {
+        int64_t oldest = INT64_MIN; // no row is older: until it expires, no pass is needed (unknown at start)
+        bool in_pass = false;
+        int64_t pass_start = 0, pass_oldest = INT64_MAX;
+        bool due(int64_t before_ms, int64_t now); // read a slice now? (starts a pass when one is needed)
+        void after_slice(bool end);
+    };
+    ExpiryScan seen_scan_, ids_scan_;
     std::condition_variable writer_idle_;
     std::thread writer_;
     std::thread checkpointer_;

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 namespace relais {
@@ -12,7 +14,8 @@ namespace relais {
 namespace {
 // In `PRAGMA user_version`. 1: the outbox table without AUTOINCREMENT, whose sqlite_sequence row was one more page
 // in the log of every commit. (A seq may then be given again once its delivery is gone: nothing refers to it then.)
-constexpr int schema_version = 1;
+// 2: id_map.mapped_ms, so that mappings older than host.delivery.id_map_retention can be forgotten.
+constexpr int schema_version = 2;
 // Every commit writes whole pages to the log. With 1 KiB pages a one-message commit writes about 5 KiB, not 24 KiB
 // as with SQLite's default of 4 KiB, and each checkpoint has a quarter as much to sync: that sync is what set the
 // relay's p99 under steady load.
@@ -49,6 +52,7 @@ CREATE TABLE IF NOT EXISTS id_map (
   destination TEXT NOT NULL,
   destination_native TEXT NOT NULL,
   message_id TEXT NOT NULL,
+  mapped_ms INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (source, source_native, destination)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS id_map_by_destination ON id_map (destination, destination_native);
 CREATE TABLE IF NOT EXISTS seen (
@@ -135,6 +139,14 @@ void OutboxStore::upgrade_schema() {
         // Files written before held deliveries existed: add the column they share the table with dead letters by.
         if (!integer("SELECT count(*) FROM pragma_table_info('dead_letters') WHERE name = 'held'"))
             exec("ALTER TABLE dead_letters ADD COLUMN held INTEGER NOT NULL DEFAULT 0");
+        // Files before version 2: their mappings count as made now, and are kept a full retention from the
+        // upgrade on. A constant default costs nothing however many rows there are (no row is rewritten).
+        if (!integer("SELECT count(*) FROM pragma_table_info('id_map') WHERE name = 'mapped_ms'"))
+            exec(("ALTER TABLE id_map ADD COLUMN mapped_ms INTEGER NOT NULL DEFAULT " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()))
+                     .c_str());
         if (version < schema_version)
             exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
         exec("COMMIT");
@@ -291,21 +303,82 @@ bool OutboxStore::seen_before(const std::string &source, const std::string &key,
     return sqlite3_changes(db_) == 0;
 }
 
-void OutboxStore::forget_seen_before(int64_t before_ms) {
-    auto *s = statement("DELETE FROM seen WHERE seen_ms < ?1");
-    sqlite3_bind_int64(s, 1, before_ms);
-    run(db_, s);
+std::vector<SeenKey> OutboxStore::expired_seen(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end) {
+    auto *s = statement("SELECT source, key, seen_ms FROM seen WHERE (source, key) > (?1, ?2)"
+                        " ORDER BY source, key LIMIT ?3");
+    bind_text(s, 1, seen_cursor_.source);
+    bind_text(s, 2, seen_cursor_.key);
+    sqlite3_bind_int64(s, 3, static_cast<int64_t>(rows));
+    std::vector<SeenKey> expired;
+    size_t read = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ++read;
+        seen_cursor_ = {text(s, 0), text(s, 1)};
+        int64_t at = sqlite3_column_int64(s, 2);
+        if (at < before_ms) expired.push_back(seen_cursor_);
+        else oldest_kept = std::min(oldest_kept, at);
+    }
+    sqlite3_reset(s);
+    end = read < rows;
+    if (end) seen_cursor_ = {}; // the next slice starts over, below every key
+    return expired;
+}
+
+std::vector<IdKey> OutboxStore::expired_ids(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end) {
+    auto *s = statement("SELECT source, source_native, destination, mapped_ms FROM id_map"
+                        " WHERE (source, source_native, destination) > (?1, ?2, ?3)"
+                        " ORDER BY source, source_native, destination LIMIT ?4");
+    bind_text(s, 1, ids_cursor_.source);
+    bind_text(s, 2, ids_cursor_.source_native);
+    bind_text(s, 3, ids_cursor_.destination);
+    sqlite3_bind_int64(s, 4, static_cast<int64_t>(rows));
+    std::vector<IdKey> expired;
+    size_t read = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        ++read;
+        ids_cursor_ = {text(s, 0), text(s, 1), text(s, 2)};
+        int64_t at = sqlite3_column_int64(s, 3);
+        if (at < before_ms) expired.push_back(ids_cursor_);
+        else oldest_kept = std::min(oldest_kept, at);
+    }
+    sqlite3_reset(s);
+    end = read < rows;
+    if (end) ids_cursor_ = {};
+    return expired;
+}
+
+void OutboxStore::forget_seen(const std::vector<SeenKey> &keys, int64_t before_ms) {
+    auto *s = statement("DELETE FROM seen WHERE source = ?1 AND key = ?2 AND seen_ms < ?3");
+    for (const auto &k : keys) {
+        bind_text(s, 1, k.source);
+        bind_text(s, 2, k.key);
+        sqlite3_bind_int64(s, 3, before_ms);
+        run(db_, s);
+    }
+}
+
+void OutboxStore::forget_ids(const std::vector<IdKey> &keys, int64_t before_ms) {
+    auto *s = statement("DELETE FROM id_map WHERE source = ?1 AND source_native = ?2 AND destination = ?3"
+                        " AND mapped_ms < ?4");
+    for (const auto &k : keys) {
+        bind_text(s, 1, k.source);
+        bind_text(s, 2, k.source_native);
+        bind_text(s, 3, k.destination);
+        sqlite3_bind_int64(s, 4, before_ms);
+        run(db_, s);
+    }
 }
 
 void OutboxStore::map_ids(const std::string &source, const std::string &source_native, const std::string &destination,
-                          const std::string &destination_native, const std::string &message_id) {
+                          const std::string &destination_native, const std::string &message_id, int64_t now_ms) {
     auto *s = statement("INSERT OR REPLACE INTO id_map (source, source_native, destination, destination_native,"
-                        " message_id) VALUES (?1, ?2, ?3, ?4, ?5)");
+                        " message_id, mapped_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     bind_text(s, 1, source);
     bind_text(s, 2, source_native);
     bind_text(s, 3, destination);
     bind_text(s, 4, destination_native);
     bind_text(s, 5, message_id);
+    sqlite3_bind_int64(s, 6, now_ms);
     run(db_, s);
 }
 

@@ -27,6 +27,13 @@ struct StoredDelivery {
     int64_t failed_ms = 0; // parked deliveries only: when they failed, or were held
 };
 
+struct SeenKey {
+    std::string source, key;
+};
+struct IdKey {
+    std::string source, source_native, destination;
+};
+
 class OutboxStore {
 public:
     enum class Sync { normal, full };
@@ -58,9 +65,18 @@ public:
     bool drop_dead(int64_t parked_seq, Shelf shelf = Shelf::dead);
     // True when `key` from `source` was seen since `since_ms`; records it either way.
     bool seen_before(const std::string &source, const std::string &key, int64_t since_ms, int64_t now_ms);
-    void forget_seen_before(int64_t before_ms);
+    // What is older than its keeping time: keys seen before `before_ms`, id mappings made before it, among the
+    // next `rows` keys after where the previous call stopped. `oldest_kept` is lowered to the oldest time among the
+    // others; `end` tells that the table's end was reached (the next call starts over). Reading a slice at a time
+    // keeps each look short however large the table; a connection of its own does it, off the writer's path (a
+    // DELETE over a million keys held every commit 76 ms).
+    std::vector<SeenKey> expired_seen(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end);
+    std::vector<IdKey> expired_ids(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end);
+    // Inside a transaction: removes those keys and mappings, unless renewed since (seen again, mapped again).
+    void forget_seen(const std::vector<SeenKey> &keys, int64_t before_ms);
+    void forget_ids(const std::vector<IdKey> &keys, int64_t before_ms);
     void map_ids(const std::string &source, const std::string &source_native, const std::string &destination,
-                 const std::string &destination_native, const std::string &message_id);
+                 const std::string &destination_native, const std::string &message_id, int64_t now_ms);
 
     // Reads.
     std::vector<StoredDelivery> pending(); // every destination, oldest first
@@ -88,6 +104,8 @@ private:
     std::string path_;
     sqlite3 *db_ = nullptr;
     std::vector<std::pair<const char *, sqlite3_stmt *>> statements_;
+    SeenKey seen_cursor_; // where the last expired_seen and expired_ids stopped
+    IdKey ids_cursor_;
 };
 
 } // namespace relais

@@ -13,7 +13,7 @@ TEST_CASE("a valid configuration parses with its host settings") {
   data_dir: /tmp/x
   log: { level: debug, format: json }
   admin: { listen: 127.0.0.1:9999 }
-  delivery: { max_attempts: 3, retry_backoff: 2s }
+  delivery: { max_attempts: 3, retry_backoff: 2s, id_map_retention: 30d }
 plugins:
   - id: feed
     use: rss
@@ -23,6 +23,7 @@ plugins:
                             "c.yaml", d);
     INFO(test::all(d));
     REQUIRE(d.empty());
+    CHECK(c.host.id_map_retention == std::chrono::hours(30 * 24));
     CHECK(c.host.data_dir == "/tmp/x");
     CHECK(c.host.log_format == "json");
     CHECK(c.host.admin_port == 9999);
@@ -31,6 +32,17 @@ plugins:
     REQUIRE(c.instances.size() == 1);
     CHECK(c.instances[0].level == Level::public_);
     CHECK(c.instances[0].config["url"].Scalar() == "http://x");
+}
+
+TEST_CASE("id_map_retention defaults to 90 days, 0 keeps mappings for ever, and a bad value names the key") {
+    Diagnostics d("c.yaml");
+    CHECK(parse_config("plugins: []\n", "c.yaml", d).host.id_map_retention == std::chrono::hours(90 * 24));
+    CHECK(parse_config("host: { delivery: { id_map_retention: 0 } }\nplugins: []\n", "c.yaml", d)
+              .host.id_map_retention.count() == 0);
+    REQUIRE(d.empty());
+    parse_config("host:\n  delivery: { id_map_retention: forever }\nplugins: []\n", "c.yaml", d);
+    CHECK(test::all(d).find("c.yaml:2:33: host.delivery.id_map_retention: \"forever\" is not a duration") !=
+          std::string::npos);
 }
 
 TEST_CASE("every mistake is reported with its line and column") {

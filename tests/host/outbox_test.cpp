@@ -341,6 +341,14 @@ TEST_CASE("an outbox of an earlier Relais is upgraded in place: pending deliveri
         CHECK(store.mapped_id("inbox", "native-1", "team") == "team-1");
         CHECK(store.posted_by_us("team", "team-1"));
         CHECK(store.seen_before("inbox", "native-1", 0, 5));
+        // Mappings made before the upgrade count as made at the upgrade: kept a full retention from now on.
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        int64_t oldest = INT64_MAX;
+        bool end = false;
+        CHECK(store.expired_ids(now - 60'000, 100, oldest, end).empty());
+        CHECK(end);
+        CHECK(oldest >= now - 60'000); // made at the upgrade
 
         // A new delivery goes after the others (a seq is given again only once nothing refers to it).
         store.begin();
@@ -349,7 +357,7 @@ TEST_CASE("an outbox of an earlier Relais is upgraded in place: pending deliveri
         store.commit();
     }
     RawDb file(path);
-    CHECK(file.text("PRAGMA user_version") == "1");
+    CHECK(file.text("PRAGMA user_version") == "2");
     CHECK(file.text("PRAGMA page_size") == "1024");
     CHECK(file.text("PRAGMA journal_mode") == "wal");
     CHECK(file.text("SELECT sql FROM sqlite_master WHERE name = 'outbox'").find("AUTOINCREMENT") == std::string::npos);
@@ -371,7 +379,7 @@ TEST_CASE("an old outbox another process has open keeps its pages until it is op
     {
         RawDb file(path);
         CHECK(file.text("PRAGMA page_size") == "4096");
-        CHECK(file.text("PRAGMA user_version") == "1");
+        CHECK(file.text("PRAGMA user_version") == "2");
     }
     OutboxStore alone(path);
     RawDb file(path);
@@ -399,7 +407,7 @@ TEST_CASE("a one-message commit writes a few KiB of log, not tens") {
         store.seen_before("inbox", "in-" + n, 0, i);
         int64_t seq = store.enqueue("team", job("message " + n, "in-" + n), i);
         if (seq > 1) store.remove(seq - 1);
-        store.map_ids("inbox", "in-" + n, "team", "out-" + n, "id-" + n);
+        store.map_ids("inbox", "in-" + n, "team", "out-" + n, "id-" + n, i);
         store.commit();
     };
     for (int i = 0; i < 500; ++i) commit_one(i); // past the first pages' splits
@@ -409,4 +417,79 @@ TEST_CASE("a one-message commit writes a few KiB of log, not tens") {
     const double per_commit = double(std::filesystem::file_size(path + "-wal") - before) / commits;
     INFO("log bytes per commit: " << per_commit);
     CHECK(per_commit < 8 * 1024); // 4 KiB pages and AUTOINCREMENT wrote about 24 KiB
+}
+
+TEST_CASE("expired keys and id mappings are found a slice at a time, all of them in one pass") {
+    const std::string path = fresh_path("relais-outbox-test-13.db");
+    OutboxStore store(path);
+    auto padded = [](int i) {
+        std::string n = std::to_string(i);
+        return std::string(4 - n.size(), '0') + n;
+    };
+    store.begin();
+    for (int i = 0; i < 1000; ++i) { // seen and mapped at i ms, two sources interleaved
+        store.seen_before(i % 2 ? "a" : "b", "key-" + padded(i), 0, i);
+        store.map_ids(i % 2 ? "a" : "b", "n" + padded(i), "team", "t" + padded(i), "m" + padded(i), i);
+    }
+    store.commit();
+
+    // 1,000 keys, 300 a slice: the fourth slice reaches the end, the fifth starts over.
+    std::vector<SeenKey> seen;
+    std::vector<IdKey> ids;
+    int64_t oldest_seen = INT64_MAX, oldest_id = INT64_MAX;
+    for (int slice = 0; slice < 4; ++slice) {
+        bool seen_end = false, ids_end = false;
+        auto more_seen = store.expired_seen(500, 300, oldest_seen, seen_end);
+        auto more_ids = store.expired_ids(500, 300, oldest_id, ids_end);
+        CHECK(more_seen.size() < 300); // only the expired ones among the 300 keys read
+        CHECK(more_ids.size() == more_seen.size());
+        CHECK(seen_end == (slice == 3));
+        CHECK(ids_end == (slice == 3));
+        seen.insert(seen.end(), more_seen.begin(), more_seen.end());
+        ids.insert(ids.end(), more_ids.begin(), more_ids.end());
+    }
+    CHECK(seen.size() == 500);
+    CHECK(ids.size() == 500);
+    CHECK(oldest_seen == 500); // the oldest of those kept
+    CHECK(oldest_id == 500);
+    bool end = false;
+    CHECK(store.expired_seen(500, 300, oldest_seen, end).front().key == "key-0001"); // starting over: "a" first
+
+    store.begin();
+    CHECK_FALSE(store.seen_before("b", "key-0000", 400, 2000)); // seen again since: renewed, not forgotten
+    store.forget_seen(seen, 500);
+    store.forget_ids(ids, 500);
+    store.commit();
+    CHECK_FALSE(store.mapped_id("b", "n0002", "team"));
+    CHECK_FALSE(store.posted_by_us("team", "t0499"));
+    CHECK(store.mapped_id("b", "n0500", "team") == "t0500");
+    CHECK(store.posted_by_us("team", "t0999"));
+    RawDb file(path);
+    CHECK(file.text("SELECT count(*) || ' ' || min(seen_ms) FROM seen") == "501 500");
+    CHECK(file.text("SELECT count(*) || ' ' || min(mapped_ms) FROM id_map") == "500 500");
+}
+
+TEST_CASE("the running outbox forgets expired keys and mappings by itself") {
+    const std::string path = fresh_path("relais-outbox-test-14.db");
+    Metrics metrics;
+    Outbox::Settings settings;
+    settings.path = path;
+    settings.dedupe_window = std::chrono::milliseconds(1);
+    settings.id_map_retention = std::chrono::milliseconds(1);
+    settings.checkpoint_every = std::chrono::milliseconds(20);
+    Outbox outbox(settings, metrics);
+    outbox.start([&](const std::string &, DeliveryJob j) { outbox.delivered(j, "team", "team-" + j.message.text); });
+    for (int i = 0; i < 20; ++i) {
+        const std::string n = std::to_string(i);
+        REQUIRE(outbox.store("inbox", "key-" + n, {{"team", job(n, "native-" + n)}}) == Outbox::Result::stored);
+    }
+    RawDb file(path);
+    auto rows = [&] { return file.text("SELECT (SELECT count(*) FROM seen) + (SELECT count(*) FROM id_map)"); };
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (rows() != "0" && std::chrono::steady_clock::now() < until) {
+        outbox.store("inbox", "", {}); // a commit, so that the writer looks at the time
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    CHECK(rows() == "0");
+    outbox.stop();
 }

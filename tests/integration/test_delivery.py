@@ -327,7 +327,7 @@ class OutboxUpgrade(unittest.TestCase):
                 daemon.stop()
                 db = sqlite3.connect(path)
                 self.assertEqual(db.execute("PRAGMA page_size").fetchone()[0], 1024)
-                self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 1)
+                self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
                 self.assertEqual(db.execute("SELECT count(*) FROM outbox").fetchone()[0], 0)
                 db.close()
 
