@@ -38,9 +38,9 @@ bool load(const CommonOptions &o, Config &config, PluginCatalog &catalog, Diagno
     return true;
 }
 
-int print_diagnostics(const Diagnostics &diags) {
+int print_diagnostics(const Diagnostics &diags, const char *found = "in the configuration") {
     for (const auto &d : diags.items()) std::fprintf(stderr, "%s\n", d.str().c_str());
-    std::fprintf(stderr, "%zu error(s) in the configuration\n", diags.items().size());
+    std::fprintf(stderr, "%zu error(s) %s\n", diags.items().size(), found);
     return 2;
 }
 
@@ -78,7 +78,8 @@ int cmd_run(const CommonOptions &o) {
     for (const auto &r : catalog.refused()) spdlog::warn("plugin {} refused: {}", r.path, r.reason);
 
     Daemon daemon(std::move(config), catalog);
-    if (!daemon.build(diags)) return print_diagnostics(diags);
+    // Besides the plugins' config, building opens the data folder's files: not every error is in the configuration.
+    if (!daemon.build(diags)) return print_diagnostics(diags, "while starting: relais did not start");
     try {
         daemon.start();
     } catch (const std::exception &e) {

@@ -341,6 +341,7 @@ class OutboxUpgrade(unittest.TestCase):
         # Pointed at host.data_dir (line 3 of the configuration), where the folder is chosen.
         self.assertRegex(daemon.logs(), r"relais\.yaml:3:\d+: outbox " + re.escape(path) +
                          r" was written by a newer Relais \(schema 99")
+        self.assertIn("1 error(s) while starting: relais did not start", daemon.logs())
 
 
 if __name__ == "__main__":
