@@ -294,6 +294,7 @@ void Outbox::run() {
         std::vector<Result> results(batch.size(), Result::stored);
         std::vector<bool> replayed(batch.size(), false);
         std::vector<size_t> repeated(batch.size(), 0);
+        size_t written = 0; // keys seen and ids mapped: told find_expired once, after the commit
         try {
             writer_store_->begin();
             for (size_t i = 0; i < batch.size(); ++i) {
@@ -301,7 +302,7 @@ void Outbox::run() {
                 if (auto *s = std::get_if<StoreOp>(&op)) {
                     size_t repeats = 0;
                     for (auto &m : s->messages) {
-                        written_ += !m.dedupe_key.empty();
+                        written += !m.dedupe_key.empty();
                         if (!m.dedupe_key.empty() &&
                             writer_store_->seen_before(s->source, m.dedupe_key, now - settings_.dedupe_window.count(),
                                                        now)) {
@@ -327,7 +328,7 @@ void Outbox::run() {
                     if (!d->destination_native.empty() && !d->source.empty()) {
                         writer_store_->map_ids(d->source, d->source_native, d->destination, d->destination_native,
                                                d->message_id, now);
-                        ++written_;
+                        ++written;
                     }
                 } else if (auto *a = std::get_if<AttemptOp>(&op)) {
                     writer_store_->record_attempt(a->seq, a->attempts, a->error);
@@ -350,6 +351,7 @@ void Outbox::run() {
             }
             writer_store_->commit();
             commits_.add();
+            written_ += written;
         } catch (const std::exception &e) {
             writer_store_->rollback();
             spdlog::error("outbox {}: {}; the messages of this batch were not accepted (their sources keep them)",

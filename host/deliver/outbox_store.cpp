@@ -6,8 +6,10 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <stdexcept>
+#include <type_traits>
 
 namespace relais {
 
@@ -303,74 +305,73 @@ bool OutboxStore::seen_before(const std::string &source, const std::string &key,
     return sqlite3_changes(db_) == 0;
 }
 
-std::vector<SeenKey> OutboxStore::expired_seen(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end) {
-    auto *s = statement("SELECT source, key, seen_ms FROM seen WHERE (source, key) > (?1, ?2)"
-                        " ORDER BY source, key LIMIT ?3");
-    bind_text(s, 1, seen_cursor_.source);
-    bind_text(s, 2, seen_cursor_.key);
-    sqlite3_bind_int64(s, 3, static_cast<int64_t>(rows));
-    std::vector<SeenKey> expired;
+namespace {
+// A table's key columns, in its key order, as the fields of its key.
+template <class Key> auto key_fields(Key &k) {
+    if constexpr (std::is_same_v<std::remove_const_t<Key>, SeenKey>) return std::array{&k.source, &k.key};
+    else return std::array{&k.source, &k.source_native, &k.destination};
+}
+} // namespace
+
+// `sql` selects the key columns and the time of the rows after the cursor (bound first), in key order, up to a
+// limit (bound next).
+template <class Key>
+std::vector<Key> OutboxStore::expired_slice(const char *sql, Key &cursor, int64_t before_ms, size_t rows,
+                                            int64_t &oldest_kept, bool &end) {
+    auto *s = statement(sql);
+    auto fields = key_fields(cursor);
+    const int n = static_cast<int>(fields.size());
+    for (int i = 0; i < n; ++i) bind_text(s, i + 1, *fields[static_cast<size_t>(i)]);
+    sqlite3_bind_int64(s, n + 1, static_cast<int64_t>(rows));
+    std::vector<Key> expired;
     size_t read = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         ++read;
-        seen_cursor_ = {text(s, 0), text(s, 1)};
-        int64_t at = sqlite3_column_int64(s, 2);
-        if (at < before_ms) expired.push_back(seen_cursor_);
+        for (int i = 0; i < n; ++i) *fields[static_cast<size_t>(i)] = text(s, i);
+        int64_t at = sqlite3_column_int64(s, n);
+        if (at < before_ms) expired.push_back(cursor);
         else oldest_kept = std::min(oldest_kept, at);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) throw std::runtime_error(std::string("outbox: ") + sqlite3_errmsg(db_));
     end = read < rows;
-    if (end) seen_cursor_ = {}; // the next slice starts over, below every key
+    if (end) cursor = {}; // the next slice starts over, below every key
     return expired;
+}
+
+// `sql` deletes one row by its key columns (bound first) unless it is as recent as the time bound next.
+template <class Key> void OutboxStore::forget(const char *sql, const std::vector<Key> &keys, int64_t before_ms) {
+    auto *s = statement(sql);
+    for (const Key &k : keys) {
+        auto fields = key_fields(k);
+        const int n = static_cast<int>(fields.size());
+        for (int i = 0; i < n; ++i) bind_text(s, i + 1, *fields[static_cast<size_t>(i)]);
+        sqlite3_bind_int64(s, n + 1, before_ms);
+        run(db_, s);
+    }
+}
+
+std::vector<SeenKey> OutboxStore::expired_seen(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end) {
+    return expired_slice("SELECT source, key, seen_ms FROM seen WHERE (source, key) > (?1, ?2)"
+                         " ORDER BY source, key LIMIT ?3",
+                         seen_cursor_, before_ms, rows, oldest_kept, end);
 }
 
 std::vector<IdKey> OutboxStore::expired_ids(int64_t before_ms, size_t rows, int64_t &oldest_kept, bool &end) {
-    auto *s = statement("SELECT source, source_native, destination, mapped_ms FROM id_map"
-                        " WHERE (source, source_native, destination) > (?1, ?2, ?3)"
-                        " ORDER BY source, source_native, destination LIMIT ?4");
-    bind_text(s, 1, ids_cursor_.source);
-    bind_text(s, 2, ids_cursor_.source_native);
-    bind_text(s, 3, ids_cursor_.destination);
-    sqlite3_bind_int64(s, 4, static_cast<int64_t>(rows));
-    std::vector<IdKey> expired;
-    size_t read = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        ++read;
-        ids_cursor_ = {text(s, 0), text(s, 1), text(s, 2)};
-        int64_t at = sqlite3_column_int64(s, 3);
-        if (at < before_ms) expired.push_back(ids_cursor_);
-        else oldest_kept = std::min(oldest_kept, at);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("outbox: ") + sqlite3_errmsg(db_));
-    end = read < rows;
-    if (end) ids_cursor_ = {};
-    return expired;
+    return expired_slice("SELECT source, source_native, destination, mapped_ms FROM id_map"
+                         " WHERE (source, source_native, destination) > (?1, ?2, ?3)"
+                         " ORDER BY source, source_native, destination LIMIT ?4",
+                         ids_cursor_, before_ms, rows, oldest_kept, end);
 }
 
 void OutboxStore::forget_seen(const std::vector<SeenKey> &keys, int64_t before_ms) {
-    auto *s = statement("DELETE FROM seen WHERE source = ?1 AND key = ?2 AND seen_ms < ?3");
-    for (const auto &k : keys) {
-        bind_text(s, 1, k.source);
-        bind_text(s, 2, k.key);
-        sqlite3_bind_int64(s, 3, before_ms);
-        run(db_, s);
-    }
+    forget("DELETE FROM seen WHERE source = ?1 AND key = ?2 AND seen_ms < ?3", keys, before_ms);
 }
 
 void OutboxStore::forget_ids(const std::vector<IdKey> &keys, int64_t before_ms) {
-    auto *s = statement("DELETE FROM id_map WHERE source = ?1 AND source_native = ?2 AND destination = ?3"
-                        " AND mapped_ms < ?4");
-    for (const auto &k : keys) {
-        bind_text(s, 1, k.source);
-        bind_text(s, 2, k.source_native);
-        bind_text(s, 3, k.destination);
-        sqlite3_bind_int64(s, 4, before_ms);
-        run(db_, s);
-    }
+    forget("DELETE FROM id_map WHERE source = ?1 AND source_native = ?2 AND destination = ?3 AND mapped_ms < ?4",
+           keys, before_ms);
 }
 
 void OutboxStore::map_ids(const std::string &source, const std::string &source_native, const std::string &destination,

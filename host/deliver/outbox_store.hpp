@@ -97,6 +97,10 @@ private:
     void upgrade();
     void upgrade_schema();
     void use_small_pages();
+    template <class Key>
+    std::vector<Key> expired_slice(const char *sql, Key &cursor, int64_t before_ms, size_t rows, int64_t &oldest_kept,
+                                   bool &end);
+    template <class Key> void forget(const char *sql, const std::vector<Key> &keys, int64_t before_ms);
     std::vector<StoredDelivery> read_rows(sqlite3_stmt *s, bool dead);
     void exec(const char *sql);
     int64_t integer(const char *sql); // the first column of the first row, or 0

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, Sink, free_port, http, relais, wait_until
+from harness import SOURCE_DIR, Daemon, Sink, free_port, http, relais, wait_until
 
 RELAY = """
 host:
@@ -287,15 +287,9 @@ routes:
         b.close()
 
 
-# The outbox as a Relais before schema version 1 wrote it: AUTOINCREMENT, 4 KiB pages, two deliveries waiting.
-OUTBOX_VERSION_0 = """
-PRAGMA page_size=4096; PRAGMA journal_mode=WAL;
-CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
-  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', enqueued_ms INTEGER NOT NULL);
-CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, destination TEXT NOT NULL, channel TEXT NOT NULL,
-  route TEXT NOT NULL, delivery_key TEXT NOT NULL, message TEXT NOT NULL, rendered TEXT NOT NULL,
-  attempts INTEGER NOT NULL, last_error TEXT NOT NULL, enqueued_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL);
+# The outbox as a Relais before schema version 1 wrote it (tests/host/outbox-v0.sql), two deliveries waiting.
+with open(os.path.join(SOURCE_DIR, "tests", "host", "outbox-v0.sql")) as f:
+    OUTBOX_VERSION_0 = f.read() + """
 INSERT INTO outbox VALUES (3, 'sink', 'c', 'everything', 'k3', '{"id":"m3","channel":"c","text":"waited 1"}',
   'waited 1', 0, '', 1);
 INSERT INTO outbox VALUES (9, 'sink', 'c', 'everything', 'k9', '{"id":"m9","channel":"c","text":"waited 2"}',
