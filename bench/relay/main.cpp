@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
         ->check(CLI::Range(1u, 256u));
     app.add_option("--messages", options.messages, "messages a run, shared among the senders")
         ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
-    app.add_option("--rate", options.rate, "HTTP scenarios: messages a second in all (0: as fast as possible)")
+    app.add_option("--rate", options.rate, "messages a second in all (0: as fast as possible)")
         ->check(CLI::Range(0.0, 1e7));
     app.add_option("--timeout", options.timeout_s, "seconds allowed for the messages of one run to arrive")
         ->check(CLI::Range(1.0, 3600.0));

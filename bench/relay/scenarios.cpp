@@ -233,14 +233,21 @@ private:
     std::unique_ptr<Child> child_;
 };
 
-// Each sender client says its share of the messages in its channel, as fast as the socket takes them.
-void say_all(Tracker &tracker, std::vector<std::unique_ptr<IrcClient>> &senders) {
-    size_t per_sender = tracker.expected() / senders.size();
+// Each sender client says its share of the messages in its channel, as fast as the socket takes them, or at a
+// fixed rate in all (due times as in post_all).
+void say_all(const Options &options, Tracker &tracker, std::vector<std::unique_ptr<IrcClient>> &senders) {
+    const size_t per_sender = tracker.expected() / senders.size(), count = senders.size();
+    const int64_t start = now_ns() + 20'000'000;
     std::vector<std::thread> threads;
-    for (unsigned s = 0; s < senders.size(); ++s)
+    for (unsigned s = 0; s < count; ++s)
         threads.emplace_back([&, s] {
             for (size_t k = 0; k < per_sender; ++k) {
-                tracker.sent(s, k, now_ns());
+                int64_t due = now_ns();
+                if (options.rate > 0) {
+                    due = start + static_cast<int64_t>(static_cast<double>(k * count + s) * 1e9 / options.rate);
+                    while (now_ns() < due) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now_ns()));
+                }
+                tracker.sent(s, k, due);
                 if (!senders[s]->say(message_text(s, k))) tracker.send_failed();
             }
         });
@@ -266,7 +273,7 @@ ScenarioResult run_irc(const Options &options, unsigned senders) {
             tracker.received(text, at);
         });
         auto daves = irc_senders(server.port(), "dave", senders, "#c");
-        say_all(tracker, daves);
+        say_all(options, tracker, daves);
         tracker.wait_all(options.timeout_s);
         r.baseline = tracker.figures();
     }
@@ -290,7 +297,7 @@ ScenarioResult run_irc(const Options &options, unsigned senders) {
     }
     daemon.require(alices[0]->saw_join("bota") && bob.saw_join("botb"), "the bots did not join #a and #b within 20 s");
     r.daemon = measure_daemon(options, daemon, [&] {
-        say_all(tracker, alices);
+        say_all(options, tracker, alices);
         tracker.wait_all(options.timeout_s);
     });
     r.relay = tracker.figures();

@@ -433,6 +433,9 @@ public:
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = endpoint_text(ep);
+        // Answers and stream frames are small and often follow one another: without this, a frame written while
+        // the previous one is not yet acknowledged waits for the peer's delayed ACK (tens of milliseconds).
+        stream_.socket().set_option(tcp::no_delay(true), ec);
     }
     ~HttpSession() override { core_->leave(this); }
 
