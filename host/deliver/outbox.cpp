@@ -201,11 +201,12 @@ void Outbox::delivered(const DeliveryJob &job, const std::string &destination, c
     const Message &m = job.message;
     bool map = !native_id.empty() && !m.native_id.empty();
     if (!native_id.empty()) {
+        const int64_t now = now_ms();
         std::lock_guard lock(cache_mutex_);
         if (recent_ids_.size() > cache_limit) recent_ids_.clear();
         if (recent_posts_.size() > cache_limit) recent_posts_.clear();
-        if (map) recent_ids_[id_key(m.source, m.native_id, destination)] = native_id;
-        recent_posts_.insert(id_key(destination, native_id));
+        if (map) recent_ids_[id_key(m.source, m.native_id, destination)] = {native_id, now};
+        recent_posts_[id_key(destination, native_id)] = now;
         posted_to_.insert(destination);
     }
     push(DeliveredOp{job.seq, map || !native_id.empty() ? m.source : std::string(),
@@ -219,28 +220,35 @@ void Outbox::dead(const DeliveryJob &job, const std::string &reason) {
     push(DeadOp{job.seq, reason});
 }
 
+int64_t Outbox::mapped_since_ms() const {
+    return settings_.id_map_retention.count() ? now_ms() - settings_.id_map_retention.count() : INT64_MIN;
+}
+
 std::optional<std::string> Outbox::mapped_id(const std::string &source, const std::string &source_native,
                                              const std::string &destination) {
     if (source_native.empty()) return std::nullopt;
+    const int64_t since = mapped_since_ms();
     {
         std::lock_guard lock(cache_mutex_);
         auto it = recent_ids_.find(id_key(source, source_native, destination));
-        if (it != recent_ids_.end()) return it->second;
+        if (it != recent_ids_.end() && it->second.mapped_ms >= since) return it->second.native_id;
     }
     std::lock_guard lock(reader_mutex_);
-    return reader_store_->mapped_id(source, source_native, destination);
+    return reader_store_->mapped_id(source, source_native, destination, since);
 }
 
 bool Outbox::posted_by_us(const std::string &instance, const std::string &native_id) {
     if (native_id.empty()) return false;
+    const int64_t since = mapped_since_ms();
     {
         std::lock_guard lock(cache_mutex_);
         // A source Relais never posted to (an inbound webhook, a feed) needs no look-up at all.
         if (!posted_to_.count(instance)) return false;
-        if (recent_posts_.count(id_key(instance, native_id))) return true;
+        auto it = recent_posts_.find(id_key(instance, native_id));
+        if (it != recent_posts_.end() && it->second >= since) return true;
     }
     std::lock_guard lock(reader_mutex_);
-    return reader_store_->posted_by_us(instance, native_id);
+    return reader_store_->posted_by_us(instance, native_id, since);
 }
 
 std::vector<StoredDelivery> Outbox::dead_letters(Shelf shelf) {

@@ -161,10 +161,17 @@ private:
     std::condition_variable checkpoint_wake_;
     Dispatch dispatch_;
 
-    // Recent id mappings, so a reply right after its original finds it before the write is committed.
+    // The oldest mapping still used: none older than id_map_retention answers, from the file or the caches below.
+    int64_t mapped_since_ms() const;
+    // Recent id mappings, so a reply right after its original finds it before the write is committed; with when
+    // they were made.
+    struct RecentId {
+        std::string native_id;
+        int64_t mapped_ms;
+    };
     std::mutex cache_mutex_;
-    std::unordered_map<std::string, std::string> recent_ids_;
-    std::unordered_set<std::string> recent_posts_;
+    std::unordered_map<std::string, RecentId> recent_ids_;
+    std::unordered_map<std::string, int64_t> recent_posts_;
     std::unordered_set<std::string> posted_to_; // instances that ever gave Relais an id for a post it made there
 };
 

@@ -437,12 +437,13 @@ std::optional<StoredDelivery> OutboxStore::dead_letter(int64_t seq, Shelf shelf)
 }
 
 std::optional<std::string> OutboxStore::mapped_id(const std::string &source, const std::string &source_native,
-                                                  const std::string &destination) {
+                                                  const std::string &destination, int64_t since_ms) {
     auto *s = statement("SELECT destination_native FROM id_map WHERE source = ?1 AND source_native = ?2"
-                        " AND destination = ?3");
+                        " AND destination = ?3 AND mapped_ms >= ?4");
     bind_text(s, 1, source);
     bind_text(s, 2, source_native);
     bind_text(s, 3, destination);
+    sqlite3_bind_int64(s, 4, since_ms);
     std::optional<std::string> out;
     if (sqlite3_step(s) == SQLITE_ROW) out = text(s, 0);
     sqlite3_reset(s);
@@ -457,10 +458,12 @@ std::vector<std::string> OutboxStore::destinations_posted_to() {
     return out;
 }
 
-bool OutboxStore::posted_by_us(const std::string &instance, const std::string &native_id) {
-    auto *s = statement("SELECT 1 FROM id_map WHERE destination = ?1 AND destination_native = ?2 LIMIT 1");
+bool OutboxStore::posted_by_us(const std::string &instance, const std::string &native_id, int64_t since_ms) {
+    auto *s = statement("SELECT 1 FROM id_map WHERE destination = ?1 AND destination_native = ?2"
+                        " AND mapped_ms >= ?3 LIMIT 1");
     bind_text(s, 1, instance);
     bind_text(s, 2, native_id);
+    sqlite3_bind_int64(s, 3, since_ms);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_reset(s);
     return found;

@@ -82,11 +82,13 @@ public:
     std::vector<StoredDelivery> pending(); // every destination, oldest first
     std::vector<StoredDelivery> dead_letters(size_t limit = 1000, Shelf shelf = Shelf::dead);
     std::optional<StoredDelivery> dead_letter(int64_t seq, Shelf shelf = Shelf::dead);
-    // The native id on `destination` of the message known on `source` as `source_native`.
+    // The native id on `destination` of the message known on `source` as `source_native`, mapped at
+    // `since_ms` or later.
     std::optional<std::string> mapped_id(const std::string &source, const std::string &source_native,
-                                         const std::string &destination);
-    // True when `native_id` on `instance` is a message Relais itself posted there (an echo of its own post).
-    bool posted_by_us(const std::string &instance, const std::string &native_id);
+                                         const std::string &destination, int64_t since_ms = INT64_MIN);
+    // True when `native_id` on `instance` is a message Relais itself posted there (an echo of its own post), mapped
+    // at `since_ms` or later.
+    bool posted_by_us(const std::string &instance, const std::string &native_id, int64_t since_ms = INT64_MIN);
     // The instances that hold at least one post Relais made (and whose id it knows).
     std::vector<std::string> destinations_posted_to();
 

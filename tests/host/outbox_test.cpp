@@ -456,6 +456,11 @@ TEST_CASE("expired keys and id mappings are found a slice at a time, all of them
     CHECK_FALSE(store.posted_by_us("team", "t0499"));
     CHECK(store.mapped_id("b", "n0500", "team") == "t0500");
     CHECK(store.posted_by_us("team", "t0999"));
+    // A mapping made before `since` is not used, whether or not it was deleted yet.
+    CHECK(store.mapped_id("b", "n0500", "team", 500) == "t0500");
+    CHECK_FALSE(store.mapped_id("b", "n0500", "team", 501));
+    CHECK(store.posted_by_us("team", "t0999", 999));
+    CHECK_FALSE(store.posted_by_us("team", "t0999", 1000));
     RawDb file(path);
     CHECK(file.text("SELECT count(*) || ' ' || min(seen_ms) FROM seen") == "501 500");
     CHECK(file.text("SELECT count(*) || ' ' || min(mapped_ms) FROM id_map") == "500 500");
@@ -481,5 +486,29 @@ TEST_CASE("the running outbox forgets expired keys and mappings by itself") {
     while (rows() != "0" && std::chrono::steady_clock::now() < until) // the checkpointer finds them every 20 ms
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     CHECK(rows() == "0");
+    outbox.stop();
+}
+
+TEST_CASE("a mapping older than id_map_retention is no longer used, even before it is deleted") {
+    const std::string path = fresh_path("relais-outbox-test-15.db");
+    Metrics metrics;
+    Outbox::Settings settings;
+    settings.path = path;
+    settings.id_map_retention = std::chrono::milliseconds(1);
+    settings.checkpoint_every = std::chrono::hours(1); // nothing is deleted during the test
+    Outbox outbox(settings, metrics);
+    Collected got;
+    outbox.start([&](const std::string &d, DeliveryJob j) { got.add(d, std::move(j)); });
+    REQUIRE(outbox.store("inbox", {}, {{"team", job("original", "src-1")}}) == Outbox::Result::stored);
+    outbox.delivered(got.jobs[0].second, "team", "dst-9");
+    RawDb file(path);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (file.text("SELECT count(*) FROM id_map") != "1" && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5)); // outcomes are written within 20 ms
+    REQUIRE(file.text("SELECT count(*) FROM id_map") == "1");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5)); // past the retention
+    CHECK_FALSE(outbox.mapped_id("inbox", "src-1", "team")); // neither the cache nor the file answers
+    CHECK_FALSE(outbox.posted_by_us("team", "dst-9"));
+    CHECK(file.text("SELECT count(*) FROM id_map") == "1");
     outbox.stop();
 }
