@@ -24,28 +24,29 @@ void DestinationQueue::start() { worker_ = std::thread([this] { run(); }); }
 void DestinationQueue::push(DeliveryJob job) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(job));
-        depth_.set(static_cast<double>(queue_.size()));
+        Lane &lane = lanes_[job.channel];
+        lane.jobs.push_back({std::move(job), arrivals_++});
+        depth_.set(static_cast<double>(++size_));
     }
     wake_.notify_one();
 }
 
 size_t DestinationQueue::depth() const {
     std::lock_guard lock(mutex_);
-    return queue_.size();
+    return size_;
 }
 
 size_t DestinationQueue::stop(std::chrono::milliseconds drain_deadline) {
     {
         std::lock_guard lock(mutex_);
-        if (!worker_.joinable()) return queue_.size();
+        if (!worker_.joinable()) return size_;
         stopping_ = true;
-        deadline_ = std::chrono::steady_clock::now() + drain_deadline;
+        deadline_ = Clock::now() + drain_deadline;
     }
     wake_.notify_all();
     worker_.join();
     std::lock_guard lock(mutex_);
-    return queue_.size();
+    return size_;
 }
 
 std::chrono::milliseconds DestinationQueue::delay_for(const DeliveryJob &job, const DeliveryOutcome &outcome) const {
@@ -58,22 +59,36 @@ std::chrono::milliseconds DestinationQueue::delay_for(const DeliveryJob &job, co
     return std::chrono::milliseconds(jitter(rng));
 }
 
-std::vector<DeliveryJob *> DestinationQueue::next_batch() {
+DestinationQueue::Lane *DestinationQueue::next_lane(Clock::time_point &next_retry) {
+    const auto now = Clock::now();
+    Lane *best = nullptr;
+    next_retry = Clock::time_point::max();
+    for (auto &[channel, lane] : lanes_) {
+        if (lane.retry_at > now) {
+            next_retry = std::min(next_retry, lane.retry_at);
+        } else if (!best || lane.jobs.front().arrival < best->jobs.front().arrival) {
+            best = &lane;
+        }
+    }
+    return best;
+}
+
+std::vector<DeliveryJob *> DestinationQueue::next_batch(Lane &lane) {
     std::vector<DeliveryJob *> batch;
-    if (!batch_ || queue_.size() < 2) return batch;
-    for (DeliveryJob &job : queue_) { // references into a deque stay valid while others push at the back
-        if (batch.size() == max_batch || job.attempts != 0 || !job.message.reply_to.empty()) break;
-        batch.push_back(&job);
+    if (!batch_ || lane.jobs.size() < 2) return batch;
+    for (Queued &q : lane.jobs) {
+        if (batch.size() == max_batch || q.job.attempts != 0 || !q.job.message.reply_to.empty()) break;
+        batch.push_back(&q.job);
     }
     if (batch.size() < 2) batch.clear();
     return batch;
 }
 
-void DestinationQueue::settle(DeliveryJob &job, const DeliveryOutcome &outcome, std::unique_lock<std::mutex> &lock) {
+void DestinationQueue::settle(const std::string &channel, Lane &lane, const DeliveryOutcome &outcome) {
+    DeliveryJob &job = lane.jobs.front().job;
     if (outcome.status == RELAIS_DELIVERED) {
         delivered_.add();
         if (outbox_) outbox_->delivered(job, instance_, outcome.native_id);
-        queue_.pop_front();
     } else if (outcome.status == RELAIS_FAILED || job.attempts >= policy_.max_attempts) {
         dead_.add();
         std::string reason = (outcome.status == RELAIS_FAILED ? "permanent failure: " : "gave up after " +
@@ -82,50 +97,58 @@ void DestinationQueue::settle(DeliveryJob &job, const DeliveryOutcome &outcome, 
         spdlog::error("[{}] message {} is now a dead letter ({}); `relais deadletter list` shows it", instance_,
                       job.message.id, reason);
         if (outbox_) outbox_->dead(job, reason);
-        queue_.pop_front();
     } else {
         retried_.add();
         job.last_error = outcome.error;
         if (outbox_) outbox_->attempted(job);
         auto delay = delay_for(job, outcome);
-        spdlog::warn("[{}] delivery of message {} failed (attempt {}): {}; retrying in {} ms", instance_,
-                     job.message.id, job.attempts, outcome.error.empty() ? "temporary failure" : outcome.error,
-                     delay.count());
-        auto until = std::chrono::steady_clock::now() + delay;
-        wake_.wait_until(lock, until, [&] { return stopping_; });
-        if (stopping_ && std::chrono::steady_clock::now() >= deadline_) return;
-        if (stopping_ && std::chrono::steady_clock::now() < until) wake_.wait_until(lock, std::min(until, deadline_));
+        spdlog::warn("[{}] delivery of message {}{} failed (attempt {}): {}; retrying in {} ms{}", instance_,
+                     job.message.id, channel.empty() ? "" : " to " + channel, job.attempts,
+                     outcome.error.empty() ? "temporary failure" : outcome.error, delay.count(),
+                     channel.empty() ? "" : "; the other channels go on");
+        lane.retry_at = Clock::now() + delay;
+        return;
     }
+    lane.jobs.pop_front();
+    lane.retry_at = {};
+    depth_.set(static_cast<double>(--size_));
 }
 
 void DestinationQueue::run() {
     std::unique_lock lock(mutex_);
     while (true) {
-        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() || (stopping_ && std::chrono::steady_clock::now() >= deadline_)) {
-            if (stopping_) return;
+        if (stopping_ && (size_ == 0 || Clock::now() >= deadline_)) return;
+        Clock::time_point next_retry;
+        Lane *lane = next_lane(next_retry);
+        if (!lane) { // nothing queued, or every channel waits for a retry: until then, a push, or the stop
+            if (stopping_) next_retry = std::min(next_retry, deadline_);
+            if (next_retry == Clock::time_point::max()) wake_.wait(lock);
+            else wake_.wait_until(lock, next_retry);
             continue;
         }
-        if (std::vector<DeliveryJob *> batch = next_batch(); !batch.empty()) {
+        const std::string channel = lane->jobs.front().job.channel;
+        if (std::vector<DeliveryJob *> batch = next_batch(*lane); !batch.empty()) {
             std::vector<const DeliveryJob *> jobs(batch.begin(), batch.end());
             for (DeliveryJob *job : batch) ++job->attempts;
             lock.unlock();
             std::vector<DeliveryOutcome> outcomes = batch_(jobs);
             if (outcomes.empty()) outcomes.push_back({RELAIS_RETRY, 0, {}, "the plugin answered no outcome"});
             lock.lock();
-            // The batch is still at the front, in order: settle what was answered, offer the rest again.
+            // The batch is still at the front of its lane, in order: settle what was answered, offer the rest again.
             for (size_t i = outcomes.size(); i < batch.size(); ++i) --batch[i]->attempts;
-            for (const DeliveryOutcome &outcome : outcomes) settle(queue_.front(), outcome, lock);
-            depth_.set(static_cast<double>(queue_.size()));
-            continue;
+            for (const DeliveryOutcome &outcome : outcomes) {
+                settle(channel, *lane, outcome);
+                if (lane->retry_at != Clock::time_point{}) break; // the rest of the lane waits behind it
+            }
+        } else {
+            DeliveryJob &job = lane->jobs.front().job; // stays first in its lane until it is done: order is kept
+            ++job.attempts;
+            lock.unlock();
+            DeliveryOutcome outcome = deliver_(job);
+            lock.lock();
+            settle(channel, *lane, outcome);
         }
-        DeliveryJob &job = queue_.front(); // stays first until it is done: order is kept
-        ++job.attempts;
-        lock.unlock();
-        DeliveryOutcome outcome = deliver_(job);
-        lock.lock();
-        settle(job, outcome, lock);
-        depth_.set(static_cast<double>(queue_.size()));
+        if (lane->jobs.empty()) lanes_.erase(channel);
     }
 }
 

@@ -1,5 +1,6 @@
-// One destination's queue: deliveries leave in the order they were routed, one at a time, and a delivery that
-// fails temporarily is retried (with backoff, or after the delay the network asked for) before the next one goes.
+// One destination's queue, a lane per channel: each channel's deliveries leave in the order they were routed, and
+// one that fails temporarily is retried (with backoff, or after the delay the network asked for) before the next
+// one of its channel goes. Meanwhile the other channels go on. One thread calls the plugin, one call at a time.
 #pragma once
 
 #include "core/metrics.hpp"
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace relais {
@@ -45,12 +47,25 @@ public:
     size_t depth() const;
 
 private:
+    using Clock = std::chrono::steady_clock;
+    struct Queued {
+        DeliveryJob job;
+        uint64_t arrival; // pushes counted: the lane with the oldest front goes first
+    };
+    struct Lane {
+        std::deque<Queued> jobs;      // references stay valid while others push at the back
+        Clock::time_point retry_at{}; // its front failed: nothing of this channel goes before then
+    };
+
     void run();
-    // The deliveries at the front that may leave together: first attempts, no reply or edit (those look up the id
-    // of an original that may be in the same batch). Empty when the front must go alone.
-    std::vector<DeliveryJob *> next_batch();
-    // Applies one outcome to the front delivery: done, dead letter, or a wait before its retry. Called locked.
-    void settle(DeliveryJob &job, const DeliveryOutcome &outcome, std::unique_lock<std::mutex> &lock);
+    // The lane whose front is the oldest among those not waiting for a retry; null when none is ready, with
+    // `next_retry` set to when the first one will be.
+    Lane *next_lane(Clock::time_point &next_retry);
+    // The deliveries at the front of `lane` that may leave together: first attempts, no reply or edit (those look
+    // up the id of an original that may be in the same batch). Empty when the front must go alone.
+    std::vector<DeliveryJob *> next_batch(Lane &lane);
+    // Applies one outcome to the lane's front delivery: done, dead letter, or a wait before its retry. Called locked.
+    void settle(const std::string &channel, Lane &lane, const DeliveryOutcome &outcome);
     std::chrono::milliseconds delay_for(const DeliveryJob &job, const DeliveryOutcome &outcome) const;
 
     std::string instance_;
@@ -63,9 +78,11 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<DeliveryJob> queue_;
+    std::unordered_map<std::string, Lane> lanes_; // by channel; a lane without deliveries is removed
+    size_t size_ = 0;
+    uint64_t arrivals_ = 0;
     bool stopping_ = false;
-    std::chrono::steady_clock::time_point deadline_{};
+    Clock::time_point deadline_{};
     std::thread worker_;
 };
 

@@ -231,3 +231,55 @@ TEST_CASE("a batch a source emits is routed message by message and stored in one
     CHECK(p.drain(std::chrono::seconds(1)) == 0);
     outbox.stop();
 }
+
+TEST_CASE("a channel whose delivery is retried holds back only itself, and each channel keeps its order") {
+    for (bool batches : {false, true}) {
+        INFO((batches ? "with deliver_batch" : "one delivery at a time"));
+        Metrics metrics;
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::vector<std::string> delivered; // channel + text, in delivery order
+        int closed_refusals = 3;            // #closed refuses the first three attempts
+        auto one = [&](const DeliveryJob &j) -> DeliveryOutcome {
+            std::lock_guard lock(mutex);
+            if (j.channel == "#closed" && closed_refusals > 0) {
+                --closed_refusals;
+                return {RELAIS_RETRY, 200, {}, "cannot send to #closed"};
+            }
+            delivered.push_back(j.channel + " " + j.message.text);
+            changed.notify_all();
+            return {RELAIS_DELIVERED, 0, "n", {}};
+        };
+        DestinationQueue::BatchFn batch;
+        if (batches)
+            batch = [&](const std::vector<const DeliveryJob *> &jobs) {
+                std::vector<DeliveryOutcome> out;
+                for (const DeliveryJob *j : jobs) {
+                    out.push_back(one(*j));
+                    if (out.back().status != RELAIS_DELIVERED) break;
+                }
+                return out;
+            };
+        DestinationQueue q("irc", one, RetryPolicy{10, std::chrono::milliseconds(1), std::chrono::milliseconds(5)},
+                           metrics, nullptr, batch);
+        for (std::string name : {"#closed m0", "#open m1", "#open m2", "#closed m3", "#open m4", "#closed m5"}) {
+            DeliveryJob j;
+            j.channel = name.substr(0, name.find(' '));
+            j.message = text(name.substr(name.find(' ') + 1));
+            q.push(std::move(j));
+        }
+        q.start();
+        {
+            std::unique_lock lock(mutex);
+            REQUIRE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return delivered.size() == 6; }));
+        }
+        q.stop(std::chrono::milliseconds(1000));
+        // #open did not wait for #closed's retries; within each channel, the order it was given.
+        CHECK(std::vector<std::string>(delivered.begin(), delivered.begin() + 3) ==
+              std::vector<std::string>{"#open m1", "#open m2", "#open m4"});
+        CHECK(std::vector<std::string>(delivered.begin() + 3, delivered.end()) ==
+              std::vector<std::string>{"#closed m0", "#closed m3", "#closed m5"});
+        CHECK(metrics.value("relais_deliveries_total", {{"destination", "irc"}, {"result", "retried"}}) == 3);
+        CHECK(q.depth() == 0);
+    }
+}

@@ -210,12 +210,15 @@ class IrcBridge(unittest.TestCase):
         self.clients = []
         self.daemon = self.make_daemon('["#a"]')
 
-    def make_daemon(self, channels_a, isolate_a=False):
+    def make_config(self, channels_a, isolate_a=False):
         config = (CONFIG.replace("@PORT@", str(self.server.port)).replace("@IN@", str(self.in_port))
                   .replace("@CHANNELS_A@", channels_a))
         if isolate_a:
             config = config.replace("  - id: irca\n    use: irc\n", "  - id: irca\n    use: irc\n    isolate: true\n")
-        return Daemon(config)
+        return config
+
+    def make_daemon(self, channels_a, isolate_a=False):
+        return Daemon(self.make_config(channels_a, isolate_a))
 
     def tearDown(self):
         for c in self.clients:
@@ -258,6 +261,24 @@ class IrcBridge(unittest.TestCase):
         wait_until(lambda: bob.texts_from("botb") == ["<alice> still relayed"], 20, "the bridge working anyway")
         self.assertTrue(self.daemon.running())
         squatter.close()
+
+    def test_a_channel_that_refuses_the_bot_holds_back_only_its_own_deliveries(self):
+        op = self.client("op", "#closed")
+        op.send("MODE #closed +i")  # invite only: botb is refused there (473), its deliveries there retried
+        time.sleep(0.2)
+        config = (self.make_config('["#a"]')
+                  .replace('nick: botb, channels: ["#b"]', 'nick: botb, channels: ["#b", "#closed"]')
+                  + '  - name: a-to-closed\n    from: irca\n    do: [{ relay: { to: "ircb/#closed" } }]\n')
+        self.daemon = Daemon(config)
+        alice, bob = self.start_bridge()
+        wait_until(lambda: "cannot join #closed" in self.daemon.logs(), 10, "the refusal in the log")
+        for text in ["one", "two", "three"]:
+            alice.say(text)
+        # Each line goes to #b and to #closed on the same instance: #b gets every one, in order, while #closed's
+        # first delivery waits for its retry (every 60 s).
+        wait_until(lambda: len(bob.texts_from("botb")) >= 3, 20, "#b not held back by #closed")
+        self.assertEqual(bob.texts_from("botb"), ["<alice> one", "<alice> two", "<alice> three"])
+        self.assertRegex(self.daemon.logs(), r"to #closed failed .*; retrying in \d+ ms; the other channels go on")
 
     def test_burst_of_1000_arrives_in_order_and_nothing_comes_back(self):
         alice, bob = self.start_bridge()
@@ -418,6 +439,7 @@ class IrcBridgeIrcv3(IrcBridge):
     # the restart and refusal cases run on ngIRCd only.
     test_server_restart_mid_stream_loses_nothing = None
     test_nick_in_use_and_a_channel_that_refuses_the_bot = None
+    test_a_channel_that_refuses_the_bot_holds_back_only_its_own_deliveries = None
     test_long_and_multiline_text_is_split_on_utf8_boundaries = None
 
 

@@ -286,10 +286,10 @@ typedef struct relais_plugin_info {
     void (*destroy)(void *self);
 
     /* ABI 1.1. Optional (NULL: the host calls deliver() one at a time). Delivers `count` messages of one
-     * destination, in order, from the thread that calls deliver(): one commit or one write for many messages when
-     * a backlog builds up. results[i] is filled as deliver() fills its result (struct_size pre-set, the rest
-     * zeroed). The host reads the results in order up to the first that is not RELAIS_DELIVERED and offers the
-     * deliveries after it again later, so a plugin may stop there. Strings in the results must stay valid until
+     * destination and channel, in order, from the thread that calls deliver(): one commit or one write for many
+     * messages when a backlog builds up. results[i] is filled as deliver() fills its result (struct_size pre-set,
+     * the rest zeroed). The host reads the results in order up to the first that is not RELAIS_DELIVERED and offers
+     * the deliveries after it again later, so a plugin may stop there. Strings in the results must stay valid until
      * deliver_batch() returns. */
     void (*deliver_batch)(void *self, const relais_message *const *messages, const relais_delivery *const *deliveries,
                           relais_deliver_result *const *results, size_t count);
