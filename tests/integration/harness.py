@@ -4,6 +4,7 @@ Everything listens on 127.0.0.1 with ports the kernel picks; every wait is bound
 """
 import atexit
 import base64
+import fcntl
 import hashlib
 import http.server as http_server
 import json
@@ -26,19 +27,30 @@ FIXTURE_DIR = os.environ.get("RELAIS_FIXTURE_DIR", "")
 SOURCE_DIR = os.environ.get("RELAIS_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
-_ports_handed_out = set()
+_ports_handed_out = {}  # port -> the open file whose lock claims it, for as long as this process lives
+_PORT_CLAIMS = os.path.join(tempfile.gettempdir(), "relais-test-ports")
 
 
 def free_port():
-    # The kernel may offer a port again once its probe socket is closed, so a test asking for two ports
-    # (or one for the daemon's admin API after its own) could get the same one twice: never hand one out twice.
+    # The kernel may offer a port again once its probe socket is closed, so a test asking for two ports (or one for
+    # the daemon's admin API after its own) could get the same one twice, and so could two test processes running at
+    # once (ctest -j): a port is claimed by a lock on a file named after it, held until this process ends, and never
+    # handed out twice.
+    os.makedirs(_PORT_CLAIMS, exist_ok=True)
     while True:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port not in _ports_handed_out:
-            _ports_handed_out.add(port)
-            return port
+        if port in _ports_handed_out:
+            continue
+        claim = open(os.path.join(_PORT_CLAIMS, str(port)), "a")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another test process has it
+            claim.close()
+            continue
+        _ports_handed_out[port] = claim
+        return port
 
 
 def wait_until(predicate, timeout=10.0, what="condition"):
