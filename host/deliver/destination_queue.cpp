@@ -138,7 +138,7 @@ void DestinationQueue::run() {
             for (size_t i = outcomes.size(); i < batch.size(); ++i) --batch[i]->attempts;
             for (const DeliveryOutcome &outcome : outcomes) {
                 settle(channel, *lane, outcome);
-                if (lane->retry_at != Clock::time_point{}) break; // the rest of the lane waits behind it
+                if (outcome.status != RELAIS_DELIVERED) break; // the last one answered
             }
         } else {
             DeliveryJob &job = lane->jobs.front().job; // stays first in its lane until it is done: order is kept
