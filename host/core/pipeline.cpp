@@ -120,11 +120,21 @@ void Pipeline::normalise(const std::string &source, Message &m) const {
     if (static_cast<int>(m.kind) < RELAIS_KIND_POST || static_cast<int>(m.kind) > RELAIS_KIND_REACTION)
         m.kind = Kind::post;
     if (m.trace.empty() || m.trace.back() != source) m.trace.push_back(source);
-    repair(m.text);
-    repair(m.author);
-    repair(m.author_id);
-    repair(m.channel);
-    for (auto &t : m.tags) repair(t);
+    // Every string a plugin gave: the outbox stores the message as JSON, which must read back after a restart.
+    for (std::string *s : {&m.channel, &m.native_id, &m.author, &m.author_id, &m.text, &m.thread_id, &m.reply_to,
+                           &m.language})
+        repair(*s);
+    for (auto *list : {&m.tags, &m.mentions, &m.links})
+        for (auto &s : *list) repair(s);
+    for (auto &a : m.attachments) {
+        repair(a.url);
+        repair(a.mime_type);
+        repair(a.name);
+    }
+    for (auto &[key, value] : m.metadata) {
+        repair(key);
+        repair(value);
+    }
 }
 
 int Pipeline::accept(const std::string &source, Message &&m) {

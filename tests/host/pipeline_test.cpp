@@ -283,3 +283,43 @@ TEST_CASE("a channel whose delivery is retried holds back only itself, and each 
         CHECK(q.depth() == 0);
     }
 }
+
+TEST_CASE("invalid UTF-8 in any field a plugin gives is repaired, so the stored message reads back after a restart") {
+    Diagnostics d("t.yaml");
+    RouteTable t = test::routes_from("  - name: all\n    do: [{ relay: { to: team } }]\n", d);
+    REQUIRE(d.empty());
+    const auto path = std::filesystem::temp_directory_path() / "relais-pipeline-utf8.db";
+    for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+    const std::string bad = "a\xff" "b\xc3"; // a stray byte, and a sequence cut short
+    const std::string repaired = "a\xEF\xBF\xBD" "b\xEF\xBF\xBD";
+    Message m = text("text " + bad);
+    m.channel = m.native_id = m.author = m.author_id = m.thread_id = m.reply_to = m.language = bad;
+    m.tags = m.mentions = m.links = {bad};
+    m.attachments = {{bad, bad, bad, 1}};
+    m.metadata = {{bad, bad}};
+    {
+        Metrics metrics;
+        Outbox outbox({path.string()}, metrics);
+        Pipeline p(std::move(t), metrics, &outbox);
+        auto down = [](const DeliveryJob &) { return DeliveryOutcome{RELAIS_RETRY, 60'000, {}, "down"}; };
+        p.add_destination("team", std::make_unique<DestinationQueue>("team", down, RetryPolicy{}, metrics, &outbox));
+        outbox.start([&](const std::string &destination, DeliveryJob job) { p.dispatch(destination, std::move(job)); });
+        p.start_delivery();
+        REQUIRE(p.accept("feed", Message(m)) == RELAIS_OK);
+        p.close_intake();
+        p.drain(std::chrono::milliseconds(0));
+        outbox.stop();
+    }
+    Metrics metrics;
+    Outbox reopened({path.string()}, metrics);
+    auto pending = reopened.recover();
+    REQUIRE(pending.size() == 1);
+    const Message &back = pending[0].job.message;
+    CHECK(back.text == "text " + repaired); // not "(unreadable stored message: …)"
+    for (const std::string *field : {&back.channel, &back.native_id, &back.author, &back.author_id, &back.thread_id,
+                                     &back.reply_to, &back.language, &back.tags.at(0), &back.mentions.at(0),
+                                     &back.links.at(0), &back.attachments.at(0).url, &back.attachments.at(0).mime_type,
+                                     &back.attachments.at(0).name, &back.metadata.at(0).first,
+                                     &back.metadata.at(0).second})
+        CHECK(*field == repaired);
+}
