@@ -1,5 +1,7 @@
 #include "plugins/instance.hpp"
 
+#include "core/utf8.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -127,8 +129,10 @@ DeliveryOutcome outcome_of(const relais_deliver_result &r) {
         return out;
     }
     out.retry_after_ms = r.retry_after_ms;
-    out.native_id = to_string(r.native_id);
+    out.native_id = to_string(r.native_id); // kept as given: the network may need its id back byte for byte
     out.error = to_string(r.error);
+    // The reason is shown as JSON (the admin API's dead letters) and in the log: UTF-8 only.
+    if (!valid_utf8(out.error)) out.error = repair_utf8(out.error);
     return out;
 }
 } // namespace
