@@ -15,9 +15,6 @@ int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-void repair(std::string &s) {
-    if (!valid_utf8(s)) s = repair_utf8(s);
-}
 } // namespace
 
 Pipeline::Pipeline(RouteTable routes, Metrics &metrics, Outbox *outbox)
@@ -120,21 +117,7 @@ void Pipeline::normalise(const std::string &source, Message &m) const {
     if (static_cast<int>(m.kind) < RELAIS_KIND_POST || static_cast<int>(m.kind) > RELAIS_KIND_REACTION)
         m.kind = Kind::post;
     if (m.trace.empty() || m.trace.back() != source) m.trace.push_back(source);
-    // Every string a plugin gave: the outbox stores the message as JSON, which must read back after a restart.
-    for (std::string *s : {&m.channel, &m.native_id, &m.author, &m.author_id, &m.text, &m.thread_id, &m.reply_to,
-                           &m.language})
-        repair(*s);
-    for (auto *list : {&m.tags, &m.mentions, &m.links})
-        for (auto &s : *list) repair(s);
-    for (auto &a : m.attachments) {
-        repair(a.url);
-        repair(a.mime_type);
-        repair(a.name);
-    }
-    for (auto &[key, value] : m.metadata) {
-        repair(key);
-        repair(value);
-    }
+    repair_utf8(m); // the outbox stores the message as JSON, which must read back after a restart
 }
 
 int Pipeline::accept(const std::string &source, Message &&m) {

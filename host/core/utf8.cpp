@@ -50,4 +50,24 @@ std::string repair_utf8(std::string_view s) {
     return out;
 }
 
+void repair_utf8(Message &m) {
+    auto repair = [](std::string &s) {
+        if (!valid_utf8(s)) s = repair_utf8(s);
+    };
+    for (std::string *s : {&m.channel, &m.native_id, &m.author, &m.author_id, &m.text, &m.thread_id, &m.reply_to,
+                           &m.language})
+        repair(*s);
+    for (auto *list : {&m.tags, &m.mentions, &m.links})
+        for (auto &s : *list) repair(s);
+    for (auto &a : m.attachments) {
+        repair(a.url);
+        repair(a.mime_type);
+        repair(a.name);
+    }
+    for (auto &[key, value] : m.metadata) {
+        repair(key);
+        repair(value);
+    }
+}
+
 } // namespace relais

@@ -182,7 +182,10 @@ bool PluginInstance::search(const SearchRequest &request, std::vector<SearchHit>
     relais_search s{sizeof(relais_search), to_c(request.query), request.limit, request.order};
     char err[1024] = {0};
     auto on_hit = [](void *user, const relais_message *m, relais_str snippet, double score) {
-        static_cast<std::vector<SearchHit> *>(user)->push_back({from_c(*m), to_string(snippet), score});
+        SearchHit hit{from_c(*m), to_string(snippet), score};
+        repair_utf8(hit.message); // hits are shown as JSON (the admin API, `relais archive search`)
+        if (!valid_utf8(hit.snippet)) hit.snippet = repair_utf8(hit.snippet);
+        static_cast<std::vector<SearchHit> *>(user)->push_back(std::move(hit));
     };
     if (plugin_.info->search(self_, &s, on_hit, &hits, err, sizeof err) != 0) {
         error = err[0] ? err : "the search failed without a reason";
