@@ -1,7 +1,11 @@
 #include "config/config.hpp"
 
+#include "core/utf8.hpp"
+
 #include <relais/plugin.hpp> // parse_duration_ms
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -311,11 +315,34 @@ void parse_themes(const YAML::Node &node, Config &config, Diagnostics &diags) {
     }
 }
 
+// The line and column (in characters) of a byte offset, for a diagnostic outside YAML's own.
+YAML::Mark mark_at(const std::string &text, size_t offset) {
+    const auto at = text.begin() + static_cast<std::ptrdiff_t>(offset);
+    const size_t newline = offset == 0 ? std::string::npos : text.rfind('\n', offset - 1);
+    const auto line_start =
+        newline == std::string::npos ? text.begin() : text.begin() + static_cast<std::ptrdiff_t>(newline + 1);
+    YAML::Mark mark;
+    mark.pos = static_cast<int>(offset);
+    mark.line = static_cast<int>(std::count(text.begin(), at, '\n'));
+    mark.column = static_cast<int>(
+        std::count_if(line_start, at, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    return mark;
+}
+
 } // namespace
 
 Config parse_config(const std::string &text, const std::string &file, Diagnostics &diags) {
     Config config;
     config.file = file;
+    // Names and templates would reach the networks and the JSON of the admin API as they are: refuse the file.
+    if (size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+        diags.error(mark_at(text, bad), std::string("the file is not UTF-8 (a byte ") + byte +
+                                            " here): save it as UTF-8; an editor's \"ANSI\" or Latin-1 encoding "
+                                            "writes accented letters this way");
+        return config;
+    }
     try {
         config.root = YAML::Load(text);
     } catch (const YAML::ParserException &e) {

@@ -25,14 +25,16 @@ size_t sequence_length(std::string_view s, size_t i) {
 }
 } // namespace
 
-bool valid_utf8(std::string_view s) {
+size_t first_invalid_utf8(std::string_view s) {
     for (size_t i = 0; i < s.size();) {
         size_t n = sequence_length(s, i);
-        if (!n) return false;
+        if (!n) return i;
         i += n;
     }
-    return true;
+    return std::string_view::npos;
 }
+
+bool valid_utf8(std::string_view s) { return first_invalid_utf8(s) == std::string_view::npos; }
 
 std::string repair_utf8(std::string_view s) {
     std::string out;

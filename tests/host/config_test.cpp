@@ -121,3 +121,13 @@ TEST_CASE("the embedded default configuration parses") {
     CHECK(d.empty());
     CHECK(c.instances.size() >= 3);
 }
+
+TEST_CASE("a configuration that is not UTF-8 is refused at the first bad byte, with its line and column") {
+    Diagnostics d("c.yaml");
+    // "é" saved as Latin-1 (one byte 0xE9) in a template, after an "é" saved as UTF-8 (two bytes) on the same line.
+    parse_config("plugins:\n  - { id: log, use: console }\nroutes:\n"
+                 "  - { name: veillé, do: [{ relay: { to: log, template: \"caf\xe9 {text}\" } }] }\n",
+                 "c.yaml", d);
+    CHECK(test::all(d).find("c.yaml:4:60: the file is not UTF-8 (a byte 0xE9 here): save it as UTF-8") !=
+          std::string::npos);
+}
