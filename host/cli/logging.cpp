@@ -1,5 +1,7 @@
 #include "cli/logging.hpp"
 
+#include "core/utf8.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -7,11 +9,15 @@
 namespace relais {
 
 namespace {
-// %j: the log message as a JSON string body (quotes, backslashes and control characters escaped).
+// %j: the log message as a JSON string body (quotes, backslashes and control characters escaped; what is not UTF-8,
+// such as a server's Latin-1 error a plugin logs, as U+FFFD: a log shipper refuses the whole line otherwise).
 class JsonEscapedMessage : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg &msg, const std::tm &, spdlog::memory_buf_t &dest) override {
-        for (char c : msg.payload) {
+        std::string_view text(msg.payload.data(), msg.payload.size());
+        std::string repaired;
+        if (!valid_utf8(text)) text = repaired = repair_utf8(text);
+        for (char c : text) {
             switch (c) {
             case '"': dest.append(std::string_view("\\\"")); break;
             case '\\': dest.append(std::string_view("\\\\")); break;

@@ -1,3 +1,4 @@
+#include "cli/logging.hpp"
 #include "core/metrics.hpp"
 #include "core/timers.hpp"
 #include "core/ulid.hpp"
@@ -6,13 +7,22 @@
 
 #include <relais/net/http.hpp>
 
+#include <boost/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace relais;
 
@@ -95,4 +105,32 @@ TEST_CASE("the host's HTTP client speaks plain http only, and says so for https"
     CHECK(answered.status == 200);
     CHECK(answered.body == "hello /healthz");
     server.stop();
+}
+
+TEST_CASE("JSON log lines stay JSON whatever the message holds: quotes, line breaks, control bytes, Latin-1") {
+    char path[] = "/tmp/relais-log-XXXXXX";
+    int captured = mkstemp(path);
+    REQUIRE(captured >= 0);
+    std::fflush(stderr);
+    int saved = dup(2);
+    dup2(captured, 2);
+    setup_logging("info", "json");
+    spdlog::info("caf\xe9 said \"hi\"\\\n\x01");
+    spdlog::default_logger()->flush();
+    dup2(saved, 2);
+    close(saved);
+    spdlog::drop_all(); // the next tests log as before
+    spdlog::set_default_logger(spdlog::stderr_color_mt("after-json-test"));
+    spdlog::set_pattern("%+");
+    std::ifstream in(path);
+    std::string line;
+    REQUIRE(std::getline(in, line));
+    close(captured);
+    std::filesystem::remove(path);
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    INFO(line);
+    REQUIRE_FALSE(ec);
+    CHECK(v.at("level").as_string() == "info");
+    CHECK(v.at("msg").as_string() == "caf\xEF\xBF\xBD said \"hi\"\\\n\x01");
 }
