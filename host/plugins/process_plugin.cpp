@@ -77,8 +77,12 @@ std::optional<json::object> LineChannel::receive(std::string *bad) {
         std::string line = buffer_.substr(0, nl);
         buffer_.erase(0, nl + 1);
         if (line.empty() || line == "\r") continue;
+        // A program that writes Latin-1 still gets its messages through: the host repairs what it takes in
+        // (U+FFFD) as it does for library plugins, instead of dropping the whole line.
+        json::parse_options lenient;
+        lenient.allow_invalid_utf8 = true;
         boost::system::error_code ec;
-        json::value v = json::parse(line, ec);
+        json::value v = json::parse(line, ec, {}, lenient);
         if (!ec && v.is_object()) return std::move(v.as_object());
         if (bad) *bad = line.substr(0, 200);
     }

@@ -126,6 +126,23 @@ routes:
     do: [{ relay: { to: team } }]
 """
 
+LATIN1_CONFIG = """
+host:
+  data_dir: @DATA@
+  admin: { listen: 127.0.0.1:@ADMIN@ }
+plugins:
+  - id: latin1
+    use: latin1
+  - id: team
+    use: webhook
+    level: internal
+    config: { url: "@TEAM@", format: json }
+routes:
+  - name: out
+    from: latin1
+    do: [{ relay: { to: team } }]
+"""
+
 ISOLATED_FIXTURES = os.path.join(os.environ.get("RELAIS_BUILD_DIR", ""), "tests/isolated-plugins")
 
 
@@ -212,6 +229,14 @@ class ProcessPlugins(unittest.TestCase):
                 commits = d.metric("relais_outbox_commits_total")
                 self.assertLess(commits, 400, f"{commits:.0f} commits for 501 emits")
                 print(f"\n500 emits and a batch of 100 from a process: {commits:.0f} commits in all")
+
+    def test_a_line_that_is_not_utf8_is_taken_with_replacement_characters_not_dropped(self):
+        with Sink() as team:
+            with Daemon(LATIN1_CONFIG.replace("@TEAM@", team.url), extra_plugin_dirs=[FIXTURES]) as d:
+                wait_until(lambda: len(team.received) >= 2, 20, "both messages")
+                self.assertEqual([b["text"] for b in team.bodies()], ["caf\ufffd in Latin-1", "café in UTF-8"])
+                wait_until(lambda: "latin1: answers [(1, 0), (2, 0)]" in d.logs(), 10, "both emits accepted")
+                self.assertNotIn("not a JSON object", d.logs())
 
     def test_the_runner_hands_emits_over_without_waiting_for_each_answer(self):
         # This test plays the host's side of the protocol against `relais plugin-runner` with the webhook library:
