@@ -79,8 +79,11 @@ std::optional<json::object> LineChannel::receive(std::string *bad) {
         if (line.empty() || line == "\r") continue;
         // A program that writes Latin-1 still gets its messages through: the host repairs what it takes in
         // (U+FFFD) as it does for library plugins, instead of dropping the whole line.
-        json::parse_options lenient;
-        lenient.allow_invalid_utf8 = true;
+        static const json::parse_options lenient = [] {
+            json::parse_options o;
+            o.allow_invalid_utf8 = true;
+            return o;
+        }();
         boost::system::error_code ec;
         json::value v = json::parse(line, ec, {}, lenient);
         if (!ec && v.is_object()) return std::move(v.as_object());

@@ -29,6 +29,7 @@ SOURCE_DIR = os.environ.get("RELAIS_SOURCE_DIR", os.path.dirname(os.path.dirname
 
 _ports_handed_out = {}  # port -> the open file whose lock claims it, for as long as this process lives
 _PORT_CLAIMS = os.path.join(tempfile.gettempdir(), "relais-test-ports")
+atexit.register(lambda: [claim.close() for claim in _ports_handed_out.values()])
 
 
 def free_port():

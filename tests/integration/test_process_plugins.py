@@ -108,40 +108,29 @@ routes:
     do: [{ relay: { to: fragile } }]
 """
 
-BURST_CONFIG = """
+def source_to_team_config(source, config=""):
+    """A daemon whose only route relays the process plugin `source` (its config: `config`) to a webhook at @TEAM@."""
+    return f"""
 host:
   data_dir: @DATA@
-  admin: { listen: 127.0.0.1:@ADMIN@ }
+  admin: {{ listen: 127.0.0.1:@ADMIN@ }}
 plugins:
-  - id: burst
-    use: burst
-    config: { count: 500, batch: 100 }
+  - id: {source}
+    use: {source}
+    {config}
   - id: team
     use: webhook
     level: internal
-    config: { url: "@TEAM@", format: json }
+    config: {{ url: "@TEAM@", format: json }}
 routes:
   - name: out
-    from: burst
-    do: [{ relay: { to: team } }]
+    from: {source}
+    do: [{{ relay: {{ to: team }} }}]
 """
 
-LATIN1_CONFIG = """
-host:
-  data_dir: @DATA@
-  admin: { listen: 127.0.0.1:@ADMIN@ }
-plugins:
-  - id: latin1
-    use: latin1
-  - id: team
-    use: webhook
-    level: internal
-    config: { url: "@TEAM@", format: json }
-routes:
-  - name: out
-    from: latin1
-    do: [{ relay: { to: team } }]
-"""
+
+BURST_CONFIG = source_to_team_config("burst", "config: { count: 500, batch: 100 }")
+LATIN1_CONFIG = source_to_team_config("latin1")
 
 ISOLATED_FIXTURES = os.path.join(os.environ.get("RELAIS_BUILD_DIR", ""), "tests/isolated-plugins")
 
